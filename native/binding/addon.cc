@@ -1,0 +1,332 @@
+// The N-API binding: the only file that includes napi.h. It copies each request into plain C++
+// structs on the JS thread, runs engine work on libuv worker threads (AsyncWorker), and turns
+// every xlam::Status into a JS Error with `code`, `file` and `tensor` properties, which
+// lib/native.ts rethrows as typed error classes.
+#include <napi.h>
+
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "../cpu/cpu-register.h"
+#include "../src/backend-registry.h"
+#include "../src/engine.h"
+
+namespace {
+
+using xlam::Status;
+
+Napi::Error make_error(Napi::Env env, const Status& st) {
+  Napi::Error err = Napi::Error::New(env, st.message);
+  err.Set("code", Napi::String::New(env, xlam::code_name(st.code)));
+  if (!st.file.empty()) err.Set("file", Napi::String::New(env, st.file));
+  if (!st.tensor.empty()) err.Set("tensor", Napi::String::New(env, st.tensor));
+  return err;
+}
+
+Napi::Error arg_error(Napi::Env env, const std::string& message) {
+  Napi::TypeError err = Napi::TypeError::New(env, message);
+  err.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
+  return err;
+}
+
+// Runs a job off the event loop; converts C++ exceptions (allocation failure) into a Status.
+template <typename Job>
+Status run_guarded(Job&& job) {
+  try {
+    return job();
+  } catch (const std::bad_alloc&) {
+    return Status::Error(xlam::Code::kOutOfMemory, "out of memory");
+  } catch (const std::exception& e) {
+    return Status::Error(xlam::Code::kInternal, e.what());
+  } catch (...) {
+    return Status::Error(xlam::Code::kInternal, "unknown native exception");
+  }
+}
+
+// Reads an optional non-negative integer option.
+bool get_int(Napi::Env env, const Napi::Object& o, const char* key, int64_t lo, int64_t hi, int64_t* out) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return true;
+  if (!v.IsNumber()) {
+    arg_error(env, std::string(key) + " must be a number").ThrowAsJavaScriptException();
+    return false;
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d))) {
+    arg_error(env, std::string(key) + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi))
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = static_cast<int64_t>(d);
+  return true;
+}
+
+bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t>* out) {
+  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    Napi::Int32Array a = v.As<Napi::Int32Array>();
+    out->assign(a.Data(), a.Data() + a.ElementLength());
+    return true;
+  }
+  if (!v.IsArray()) {
+    arg_error(env, std::string(what) + " must be an array of token ids").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  out->resize(a.Length());
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
+      arg_error(env, std::string(what) + "[" + std::to_string(i) + "] is not a token id").ThrowAsJavaScriptException();
+      return false;
+    }
+    (*out)[i] = static_cast<int32_t>(d);
+  }
+  return true;
+}
+
+class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "NativeEngine",
+                       {InstanceMethod("generateTokens", &NativeEngine::GenerateTokens),
+                        InstanceMethod("info", &NativeEngine::Info), InstanceMethod("close", &NativeEngine::Close)});
+  }
+
+  explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
+    if (info.Length() != 1 || !info[0].IsExternal()) {
+      arg_error(info.Env(), "NativeEngine cannot be constructed from JS; use loadEngine()").ThrowAsJavaScriptException();
+      return;
+    }
+    auto* holder = info[0].As<Napi::External<std::shared_ptr<xlam::Engine>>>().Data();
+    engine_ = *holder;
+  }
+
+ private:
+  class GenerateWorker : public Napi::AsyncWorker {
+   public:
+    GenerateWorker(Napi::Env env, std::shared_ptr<xlam::Engine> engine, xlam::GenerateRequest req)
+        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), engine_(std::move(engine)),
+          req_(std::move(req)) {}
+    Napi::Promise Promise() { return deferred_.Promise(); }
+    void Execute() override {
+      status_ = run_guarded([&] { return engine_->generate(req_, &result_); });
+    }
+    void OnOK() override {
+      Napi::Env env = Env();
+      if (!status_.ok()) {
+        deferred_.Reject(make_error(env, status_).Value());
+        return;
+      }
+      Napi::Object out = Napi::Object::New(env);
+      Napi::Array tokens = Napi::Array::New(env, result_.tokens.size());
+      for (size_t i = 0; i < result_.tokens.size(); ++i) tokens.Set(static_cast<uint32_t>(i), result_.tokens[i]);
+      out.Set("tokens", tokens);
+      Napi::Array steps = Napi::Array::New(env, result_.top_logprobs.size());
+      for (size_t s = 0; s < result_.top_logprobs.size(); ++s) {
+        const auto& pairs = result_.top_logprobs[s];
+        Napi::Array step = Napi::Array::New(env, pairs.size());
+        for (size_t j = 0; j < pairs.size(); ++j) {
+          Napi::Array pair = Napi::Array::New(env, 2);
+          pair.Set(0u, pairs[j].first);
+          pair.Set(1u, pairs[j].second);
+          step.Set(static_cast<uint32_t>(j), pair);
+        }
+        steps.Set(static_cast<uint32_t>(s), step);
+      }
+      out.Set("topLogprobs", steps);
+      out.Set("finishReason", result_.finish_reason);
+      deferred_.Resolve(out);
+    }
+    void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+   private:
+    Napi::Promise::Deferred deferred_;
+    std::shared_ptr<xlam::Engine> engine_;
+    xlam::GenerateRequest req_;
+    xlam::GenerateResult result_;
+    Status status_;
+  };
+
+  Napi::Value GenerateTokens(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) {
+      Napi::Error e = Napi::Error::New(env, "the engine is closed");
+      e.Set("code", Napi::String::New(env, "ENGINE_CLOSED"));
+      e.ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (info.Length() < 1) {
+      arg_error(env, "generateTokens(promptIds, options) needs promptIds").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    xlam::GenerateRequest req;
+    if (!get_ids(env, info[0], "promptIds", &req.prompt)) return env.Undefined();
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      if (!info[1].IsObject()) {
+        arg_error(env, "options must be an object").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      Napi::Object o = info[1].As<Napi::Object>();
+      int64_t v = req.max_tokens;
+      if (!get_int(env, o, "maxTokens", 0, 1 << 24, &v)) return env.Undefined();
+      req.max_tokens = v;
+      v = req.top_logprobs;
+      if (!get_int(env, o, "topLogprobs", 0, 100, &v)) return env.Undefined();
+      req.top_logprobs = static_cast<int32_t>(v);
+      Napi::Value stop = o.Get("stopIds");
+      if (!stop.IsUndefined() && !get_ids(env, stop, "stopIds", &req.stop_ids)) return env.Undefined();
+    }
+    auto* worker = new GenerateWorker(env, engine_, std::move(req));
+    Napi::Promise p = worker->Promise();
+    worker->Queue();
+    return p;
+  }
+
+  Napi::Value Info(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) {
+      Napi::Error e = Napi::Error::New(env, "the engine is closed");
+      e.Set("code", Napi::String::New(env, "ENGINE_CLOSED"));
+      e.ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    xlam::EngineInfo i = engine_->info();
+    const xlam::Hparams& hp = i.hparams;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("backend", i.backend);
+    o.Set("modelType", hp.model_type);
+    o.Set("vocabSize", static_cast<double>(hp.n_vocab));
+    o.Set("hiddenSize", static_cast<double>(hp.n_embd));
+    o.Set("layers", static_cast<double>(hp.n_layer));
+    o.Set("heads", static_cast<double>(hp.n_head));
+    o.Set("kvHeads", static_cast<double>(hp.n_head_kv));
+    o.Set("headDim", static_cast<double>(hp.head_dim));
+    o.Set("experts", static_cast<double>(hp.n_expert));
+    o.Set("contextLength", static_cast<double>(hp.n_ctx_train));
+    o.Set("kvCacheTokens", static_cast<double>(i.kv_cache_tokens));
+    o.Set("blockSize", static_cast<double>(i.block_size));
+    o.Set("weightTensors", static_cast<double>(i.weights.n_tensors));
+    o.Set("weightTensorsMapped", static_cast<double>(i.weights.n_zero_copy));
+    o.Set("weightBytes", static_cast<double>(i.weights.bytes));
+    Napi::Array eos = Napi::Array::New(env, hp.eos_ids.size());
+    for (size_t k = 0; k < hp.eos_ids.size(); ++k) eos.Set(static_cast<uint32_t>(k), hp.eos_ids[k]);
+    o.Set("eosTokenIds", eos);
+    o.Set("bosTokenId", hp.bos_id);
+    return o;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    engine_.reset();  // running jobs keep their own reference; memory goes when they finish
+    return info.Env().Undefined();
+  }
+
+  std::shared_ptr<xlam::Engine> engine_;
+};
+
+struct AddonData {
+  Napi::FunctionReference engine_ctor;
+};
+
+class LoadWorker : public Napi::AsyncWorker {
+ public:
+  LoadWorker(Napi::Env env, std::string dir, xlam::EngineOptions options)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), dir_(std::move(dir)),
+        options_(std::move(options)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+  void Execute() override {
+    status_ = run_guarded([&] {
+      std::unique_ptr<xlam::Backend> backend;
+      xlam::BackendOptions bo;
+      bo.threads = options_.threads;
+      XLAM_TRY(xlam::create_backend(options_.backend, bo, &backend));
+      std::unique_ptr<xlam::Engine> engine;
+      XLAM_TRY(xlam::Engine::load(dir_, options_, std::move(backend), &engine));
+      engine_ = std::shared_ptr<xlam::Engine>(std::move(engine));
+      return Status::Ok();
+    });
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!status_.ok()) {
+      deferred_.Reject(make_error(env, status_).Value());
+      return;
+    }
+    AddonData* data = env.GetInstanceData<AddonData>();
+    auto holder = engine_;
+    Napi::Object obj = data->engine_ctor.New({Napi::External<std::shared_ptr<xlam::Engine>>::New(env, &holder)});
+    deferred_.Resolve(obj);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string dir_;
+  xlam::EngineOptions options_;
+  std::shared_ptr<xlam::Engine> engine_;
+  Status status_;
+};
+
+// loadEngine(dir: string, options?: {backend?, threads?, blockSize?, kvCacheTokens?, maxBatchTokens?})
+Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) {
+    arg_error(env, "loadEngine(dir, options) needs a folder path string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  xlam::EngineOptions options;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    if (!info[1].IsObject()) {
+      arg_error(env, "options must be an object").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Napi::Object o = info[1].As<Napi::Object>();
+    Napi::Value backend = o.Get("backend");
+    if (!backend.IsUndefined()) {
+      if (!backend.IsString()) {
+        arg_error(env, "backend must be a string").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      options.backend = backend.As<Napi::String>().Utf8Value();
+    }
+    int64_t v = 0;
+    if (!get_int(env, o, "threads", 0, 1024, &v)) return env.Undefined();
+    options.threads = static_cast<int>(v);
+    v = options.block_size;
+    if (!get_int(env, o, "blockSize", 1, 1024, &v)) return env.Undefined();
+    options.block_size = v;
+    v = 0;
+    if (!get_int(env, o, "kvCacheTokens", 0, int64_t{1} << 31, &v)) return env.Undefined();
+    options.kv_cache_tokens = v;
+    v = options.max_batch_tokens;
+    if (!get_int(env, o, "maxBatchTokens", 1, 1 << 20, &v)) return env.Undefined();
+    options.max_batch_tokens = v;
+  }
+  auto* worker = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(options));
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
+Napi::Value BackendNames(const Napi::CallbackInfo& info) {
+  std::vector<std::string> names = xlam::backend_names();
+  Napi::Array a = Napi::Array::New(info.Env(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) a.Set(static_cast<uint32_t>(i), names[i]);
+  return a;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  xlam::cpu::register_cpu_backends();
+  auto* data = new AddonData();
+  data->engine_ctor = Napi::Persistent(NativeEngine::Define(env));
+  env.SetInstanceData(data);
+  exports.Set("loadEngine", Napi::Function::New(env, LoadEngine));
+  exports.Set("backendNames", Napi::Function::New(env, BackendNames));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(xlam, Init)

@@ -1,0 +1,145 @@
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ops.h"
+
+namespace xlam::cpu {
+
+namespace {
+
+struct Geometry {
+  int64_t n_tokens, n_heads, head_dim, n_kv_heads, block_size, n_blocks, n_seqs, max_blocks;
+};
+
+// Pointer to the K (or V) row of kv head `kvh` at position `pos` of a sequence.
+inline const float* cache_row(const float* cache, const int32_t* table, const Geometry& g, int64_t pos,
+                              int64_t kvh) {
+  const int64_t block = table[pos / g.block_size];
+  return cache + ((block * g.block_size + pos % g.block_size) * g.n_kv_heads + kvh) * g.head_dim;
+}
+
+// One token, all query heads of one kv head; scores buffer sized to the context.
+void attend_fast(float* out, const float* q, const float* kc, const float* vc, const int32_t* table,
+                 const Geometry& g, int64_t kvh, int64_t first, int64_t last, float scale,
+                 std::vector<float>& scores) {
+  const int64_t group = g.n_heads / g.n_kv_heads, hd = g.head_dim, len = last - first + 1;
+  scores.resize(static_cast<size_t>(len));
+  for (int64_t qh = kvh * group; qh < (kvh + 1) * group; ++qh) {
+    const float* qr = q + qh * hd;
+    float mx = -INFINITY;
+    for (int64_t p = first; p <= last; ++p) {
+      const float* kr = cache_row(kc, table, g, p, kvh);
+      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+      int64_t i = 0;
+      for (; i + 8 <= hd; i += 8)
+        for (int j = 0; j < 8; ++j) acc[j] += qr[i + j] * kr[i + j];
+      float tail = 0;
+      for (; i < hd; ++i) tail += qr[i] * kr[i];
+      float s = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail) * scale;
+      scores[p - first] = s;
+      mx = std::max(mx, s);
+    }
+    float sum = 0;
+    for (int64_t i = 0; i < len; ++i) {
+      scores[i] = std::exp(scores[i] - mx);
+      sum += scores[i];
+    }
+    const float inv = 1.0f / sum;
+    float* o = out + qh * hd;
+    std::fill(o, o + hd, 0.0f);
+    for (int64_t p = first; p <= last; ++p) {
+      const float w = scores[p - first] * inv;
+      const float* vr = cache_row(vc, table, g, p, kvh);
+      for (int64_t i = 0; i < hd; ++i) o[i] += w * vr[i];
+    }
+  }
+}
+
+void attend_reference(float* out, const float* q, const float* kc, const float* vc, const int32_t* table,
+                      const Geometry& g, int64_t qh, int64_t first, int64_t last, float scale) {
+  const int64_t group = g.n_heads / g.n_kv_heads, hd = g.head_dim, kvh = qh / group;
+  std::vector<double> s(static_cast<size_t>(last - first + 1));
+  double mx = -INFINITY;
+  for (int64_t p = first; p <= last; ++p) {
+    const float* kr = cache_row(kc, table, g, p, kvh);
+    double acc = 0;
+    for (int64_t i = 0; i < hd; ++i) acc += static_cast<double>(q[qh * hd + i]) * kr[i];
+    s[p - first] = acc * scale;
+    mx = std::max(mx, s[p - first]);
+  }
+  double sum = 0;
+  for (double& x : s) sum += (x = std::exp(x - mx));
+  for (int64_t i = 0; i < hd; ++i) {
+    double acc = 0;
+    for (int64_t p = first; p <= last; ++p) acc += s[p - first] / sum * cache_row(vc, table, g, p, kvh)[i];
+    out[qh * hd + i] = static_cast<float>(acc);
+  }
+}
+
+}  // namespace
+
+Status attention(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_heads, head_dim]
+                 const Tensor& q,                         // f32 [n_tokens, n_heads, head_dim]
+                 const Tensor& k_cache,                   // f32 [n_blocks, block_size, n_kv_heads, head_dim]
+                 const Tensor& v_cache,                   // f32 [n_blocks, block_size, n_kv_heads, head_dim]
+                 const Tensor& block_tables,              // i32 [n_seqs, max_blocks_per_seq]
+                 const Tensor& token_seq,                 // i32 [n_tokens]
+                 const Tensor& positions,                 // i32 [n_tokens]
+                 float scale, int32_t sliding_window) {
+  const char* op = "attention";
+  XLAM_TRY(expect_f32(out, 3, op, "out"));
+  XLAM_TRY(expect_f32(q, 3, op, "q"));
+  XLAM_TRY(expect_f32(k_cache, 4, op, "k_cache"));
+  XLAM_TRY(expect_f32(v_cache, 4, op, "v_cache"));
+  XLAM_TRY(expect_i32(block_tables, 2, op, "block_tables"));
+  XLAM_TRY(expect_i32(token_seq, 1, op, "token_seq"));
+  XLAM_TRY(expect_i32(positions, 1, op, "positions"));
+  Geometry g{q.shape[0], q.shape[1], q.shape[2], k_cache.shape[2], k_cache.shape[1],
+             k_cache.shape[0], block_tables.shape[0], block_tables.shape[1]};
+  XLAM_TRY(expect(out.shape == q.shape && k_cache.shape == v_cache.shape, op, "shapes must match"));
+  XLAM_TRY(expect(k_cache.shape[3] == g.head_dim, op, "cache head_dim must match q"));
+  XLAM_TRY(expect(g.n_kv_heads > 0 && g.n_heads % g.n_kv_heads == 0, op, "n_heads must be a multiple of n_kv_heads"));
+  XLAM_TRY(expect(token_seq.shape[0] == g.n_tokens && positions.shape[0] == g.n_tokens, op,
+                  "token_seq and positions must be [n_tokens]"));
+  const int32_t* seq = static_cast<const int32_t*>(token_seq.data);
+  const int32_t* pos = static_cast<const int32_t*>(positions.data);
+  const int32_t* tables = static_cast<const int32_t*>(block_tables.data);
+  for (int64_t t = 0; t < g.n_tokens; ++t) {
+    if (seq[t] < 0 || seq[t] >= g.n_seqs) return expect(false, op, "token_seq out of range");
+    if (pos[t] < 0 || pos[t] / g.block_size >= g.max_blocks) return expect(false, op, "position beyond the block table");
+    const int32_t* table = tables + seq[t] * g.max_blocks;
+    for (int64_t b = 0; b <= pos[t] / g.block_size; ++b)
+      if (table[b] < 0 || table[b] >= g.n_blocks) return expect(false, op, "block table entry out of range");
+  }
+  const float* qd = static_cast<const float*>(q.data);
+  const float* kc = static_cast<const float*>(k_cache.data);
+  const float* vc = static_cast<const float*>(v_cache.data);
+  float* od = static_cast<float*>(out.data);
+  auto span = [&](int64_t t, int64_t* first, int64_t* last) {
+    *last = pos[t];
+    *first = sliding_window > 0 ? std::max<int64_t>(0, pos[t] - sliding_window + 1) : 0;
+  };
+  const int64_t row = g.n_heads * g.head_dim;
+  if (ctx.reference) {
+    for (int64_t t = 0; t < g.n_tokens; ++t) {
+      int64_t first, last;
+      span(t, &first, &last);
+      for (int64_t h = 0; h < g.n_heads; ++h)
+        attend_reference(od + t * row, qd + t * row, kc, vc, tables + seq[t] * g.max_blocks, g, h, first, last, scale);
+    }
+    return Status::Ok();
+  }
+  ctx.pool->parallel_for(g.n_tokens * g.n_kv_heads, [&](int64_t b, int64_t e) {
+    std::vector<float> scores;
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t t = i / g.n_kv_heads, kvh = i % g.n_kv_heads;
+      int64_t first, last;
+      span(t, &first, &last);
+      attend_fast(od + t * row, qd + t * row, kc, vc, tables + seq[t] * g.max_blocks, g, kvh, first, last, scale, scores);
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace xlam::cpu

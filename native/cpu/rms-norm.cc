@@ -1,0 +1,80 @@
+#include <cmath>
+
+#include "convert.h"
+#include "ops.h"
+
+namespace xlam::cpu {
+
+namespace {
+
+// Sum of squares in a fixed order (8 lanes, then a fixed tree), the same for every row.
+float sum_squares(const float* x, int64_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) acc[j] += x[i + j] * x[i + j];
+  float tail = 0;
+  for (; i < n; ++i) tail += x[i] * x[i];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
+void norm_row(float* out, const float* x, const Tensor& w, int64_t d, float eps, bool reference) {
+  float inv;
+  if (reference) {
+    double ss = 0;
+    for (int64_t i = 0; i < d; ++i) ss += static_cast<double>(x[i]) * x[i];
+    inv = static_cast<float>(1.0 / std::sqrt(ss / d + eps));
+  } else {
+    inv = 1.0f / std::sqrt(sum_squares(x, d) / static_cast<float>(d) + eps);
+  }
+  for (int64_t i = 0; i < d; ++i) out[i] = load_f32(w.data, w.dtype, i) * (x[i] * inv);
+}
+
+Status check(const char* op, const Tensor& out, const Tensor& x, const Tensor& w) {
+  XLAM_TRY(expect_f32(out, 2, op, "out"));
+  XLAM_TRY(expect_f32(x, 2, op, "x"));
+  XLAM_TRY(expect_weight(w, 1, op, "weight"));
+  return expect(out.shape == x.shape && w.shape[0] == x.shape[1], op, "shapes must be [n, d], [n, d], [d]");
+}
+
+}  // namespace
+
+Status rms_norm(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_embd]
+                const Tensor& x,                         // f32 [n_tokens, n_embd]
+                const Tensor& weight,                    // w [n_embd]
+                float eps) {
+  XLAM_TRY(check("rms_norm", out, x, weight));
+  const int64_t n = x.shape[0], d = x.shape[1];
+  float* o = static_cast<float*>(out.data);
+  const float* s = static_cast<const float*>(x.data);
+  auto body = [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) norm_row(o + r * d, s + r * d, weight, d, eps, ctx.reference);
+  };
+  if (ctx.reference) body(0, n); else ctx.pool->parallel_for(n, body);
+  return Status::Ok();
+}
+
+Status add_rms_norm(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_embd]
+                    const Tensor& residual,                  // f32 [n_tokens, n_embd], in place
+                    const Tensor& delta,                     // f32 [n_tokens, n_embd]
+                    const Tensor& weight,                    // w [n_embd]
+                    float eps) {
+  XLAM_TRY(check("add_rms_norm", out, residual, weight));
+  XLAM_TRY(expect_f32(delta, 2, "add_rms_norm", "delta"));
+  XLAM_TRY(expect(delta.shape == residual.shape, "add_rms_norm", "delta must match residual"));
+  const int64_t n = residual.shape[0], d = residual.shape[1];
+  float* o = static_cast<float*>(out.data);
+  float* res = static_cast<float*>(residual.data);
+  const float* dl = static_cast<const float*>(delta.data);
+  auto body = [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      float* row = res + r * d;
+      for (int64_t i = 0; i < d; ++i) row[i] += dl[r * d + i];
+      norm_row(o + r * d, row, weight, d, eps, ctx.reference);
+    }
+  };
+  if (ctx.reference) body(0, n); else ctx.pool->parallel_for(n, body);
+  return Status::Ok();
+}
+
+}  // namespace xlam::cpu

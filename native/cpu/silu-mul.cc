@@ -1,0 +1,32 @@
+#include <cmath>
+
+#include "ops.h"
+
+namespace xlam::cpu {
+
+Status silu_mul(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_ff]
+                const Tensor& gate,                      // f32 [n_tokens, n_ff]
+                const Tensor& up) {                      // f32 [n_tokens, n_ff]
+  const char* op = "silu_mul";
+  XLAM_TRY(expect_f32(out, 2, op, "out"));
+  XLAM_TRY(expect_f32(gate, 2, op, "gate"));
+  XLAM_TRY(expect_f32(up, 2, op, "up"));
+  XLAM_TRY(expect(gate.shape == out.shape && up.shape == out.shape, op, "shapes must match"));
+  float* o = static_cast<float*>(out.data);
+  const float* g = static_cast<const float*>(gate.data);
+  const float* u = static_cast<const float*>(up.data);
+  auto body = [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  };
+  if (ctx.reference) {
+    for (int64_t i = 0; i < out.numel(); ++i) {
+      double x = g[i];
+      o[i] = static_cast<float>(x / (1.0 + std::exp(-x)) * u[i]);
+    }
+  } else {
+    ctx.pool->parallel_for(out.numel(), body);
+  }
+  return Status::Ok();
+}
+
+}  // namespace xlam::cpu
