@@ -59,7 +59,11 @@ export function fromNative(err: unknown): unknown {
   const code = typeof e.code === 'string' ? e.code : undefined;
   if (code === undefined) return err;
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  if (MODEL_FORMAT_CODES.has(code)) return new XlamModelFormatError(code, e.message, str(e.file), str(e.tensor));
+  if (MODEL_FORMAT_CODES.has(code)) {
+    const file = str(e.file);
+    const where = file && !e.message.includes(file) ? ` (in ${file})` : '';
+    return new XlamModelFormatError(code, e.message + where, file, str(e.tensor));
+  }
   switch (code) {
     case 'INVALID_ARGUMENT': return new XlamInvalidArgumentError(code, e.message);
     case 'CONTEXT_OVERFLOW': return new XlamContextOverflowError(code, e.message);

@@ -217,6 +217,7 @@ Status parse_safetensors_header(const uint8_t* bytes, uint64_t file_size, const 
 
   json::ParseOptions opts;
   opts.max_depth = 127;  // serde_json's recursion limit
+  opts.max_nodes = kMaxSafetensorsJsonValues;
   opts.reject_duplicate_keys = true;
   json::Value root;
   json::ParseError perr;

@@ -11,6 +11,7 @@
 //   - data_offsets above 2^53 -> BAD_OFFSET (JS precision trap);
 //   - a shape dimension above 2^63-1 -> OVERFLOW (dims are int64 in the engine; only a
 //     zero-element shape such as [0, 2^63] could otherwise load);
+//   - a header holding more than kMaxSafetensorsJsonValues JSON values -> BAD_HEADER;
 //   - a file shorter than the last tensor's end -> TRUNCATED (the reference says "incomplete
 //     buffer" for both shorter and longer files; longer files give INCOMPLETE_BUFFER here).
 // Like serde, a tensor entry may also be the positional array [dtype, shape, data_offsets], and a
@@ -86,6 +87,8 @@ struct SafetensorsHeader {
 
 constexpr uint64_t kMaxSafetensorsHeader = 100000000;  // N limit, as in the reference library
 constexpr uint64_t kMaxSafetensorsOffset = 1ull << 53;
+// JSON values allowed in one header (~350k tensors); bounds the parser's memory on hostile input.
+constexpr uint64_t kMaxSafetensorsJsonValues = 1ull << 21;
 
 // Validate a safetensors file image. `bytes` holds the file's first bytes: at least
 // min(file_size, 8 + N) of them, where N is the u64 stored in the first 8 bytes (a whole-file

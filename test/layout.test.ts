@@ -1,0 +1,73 @@
+// The build files and the dependency direction: lib -> binding -> engine -> backend interface
+// <- cpu, cuda. One source list (sources.json) feeds CMakeLists.txt and binding.gyp.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import t from 'tap';
+
+import { repoRoot } from './helpers/fixtures.js';
+
+const read = (p: string) => readFileSync(join(repoRoot, p), 'utf8');
+const sources = JSON.parse(read('sources.json')) as Record<string, string[] | string>;
+const list = (k: string) => sources[k] as string[];
+
+function files(dir: string, re: RegExp): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(repoRoot, dir), { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...files(p, re));
+    else if (re.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+t.test('sources.json lists every C++ source exactly once', async (t) => {
+  const listed = [...list('engine'), ...list('cpu'), ...list('binding'), ...list('tests')];
+  t.equal(new Set(listed).size, listed.length, 'no duplicates');
+  t.same([...listed].sort(), files('native', /\.cc$/), 'every native/**/*.cc, nothing else');
+  t.ok(list('engine').every((f) => f.startsWith('native/src/')));
+  t.ok(list('cpu').every((f) => f.startsWith('native/cpu/')));
+  t.ok(list('binding').every((f) => f.startsWith('native/binding/')));
+});
+
+t.test('CMakeLists.txt and binding.gyp take their sources from sources.json', async (t) => {
+  const cmake = read('CMakeLists.txt');
+  const gyp = read('binding.gyp');
+  t.match(cmake, /sources\.json/);
+  t.notMatch(cmake, /\.cc\b/, 'no inline source list in CMakeLists.txt');
+  t.notMatch(gyp.replace(/^#.*$/gm, ''), /\.cc\b/, 'no inline source list in binding.gyp');
+  // The gyp expansion yields the addon sources, as CMake's engine + cpu + binding groups.
+  const cmd = /<!@\(node -p \\"(.*)\\"\)/.exec(gyp)?.[1];
+  t.ok(cmd, 'binding.gyp expands the list with node');
+  const expanded = execFileSync(process.execPath, ['-p', cmd!.replace(/\\'/g, "'")], { cwd: repoRoot, encoding: 'utf8' })
+    .trim()
+    .split(/\s+/);
+  t.same(expanded, [...list('engine'), ...list('cpu'), ...list('binding')]);
+  for (const group of ['engine', 'cpu', 'binding', 'tests']) t.match(cmake, new RegExp(`xlam_sources\\(${group} `));
+});
+
+function includes(file: string): string[] {
+  return [...read(file).matchAll(/^\s*#\s*include\s*[<"]([^>"]+)[>"]/gm)].map((m) => m[1]!);
+}
+
+t.test('native dependencies point one way', async (t) => {
+  const cxx = /\.(cc|h|cu|cuh)$/;
+  for (const f of files('native/src', cxx)) {
+    for (const inc of includes(f)) {
+      t.notMatch(inc, /napi|node_api|\.\.\/(cpu|binding)\/|cuda/, `${f} includes ${inc}: the engine knows no Node, CPU backend or CUDA`);
+    }
+  }
+  for (const f of files('native/cpu', cxx)) {
+    for (const inc of includes(f)) t.notMatch(inc, /napi|node_api|binding\/|cuda/, `${f} includes ${inc}`);
+  }
+  const napiUsers = files('native', cxx).filter((f) => includes(f).some((i) => /^napi\.h$|node_api/.test(i)));
+  t.same(napiUsers.map((f) => relative('native', f)), ['binding/addon.cc'], 'only the binding includes napi.h');
+});
+
+t.test('only lib/native.ts loads the addon', async (t) => {
+  for (const f of files('lib', /\.ts$/)) {
+    const text = read(f);
+    const loads = /node-gyp-build|\.node['"]|process\.dlopen/.test(text);
+    t.equal(loads, f === 'lib/native.ts', f);
+  }
+});
