@@ -182,8 +182,9 @@ function mixtralConfig(dtype) {
   };
 }
 
-function qwen2Config(dtype) {
+function qwen2Config(dtype, ropeScaling = undefined) {
   return {
+    ...(ropeScaling ? { rope_scaling: ropeScaling } : {}),
     architectures: ['Qwen2ForCausalLM'],
     attention_dropout: f(0),
     bos_token_id: QWEN_IDS.bos,
@@ -260,6 +261,16 @@ const FAMILIES = [
     generation: genConfig(QWEN_IDS.bos, QWEN_IDS.genEos, { pad_token_id: QWEN_IDS.pad }),
   },
   {
+    // yarn as Qwen2.5 long-context checkpoints configure it, with a small original context so
+    // that it matters at head_dim 16: the ramp spans the middle frequency pairs and the
+    // attention factor is 0.1 ln 4 + 1.
+    family: 'qwen2-yarn', tokenizer: 'qwen3',
+    config: (dt) => qwen2Config(dt, { type: 'yarn', factor: f(4), original_max_position_embeddings: 64 }),
+    init: { embedStd: 0.5, finalNormMean: 2, padRowsFrom: 151669, padRowStd: 0.02 },
+    generation: genConfig(QWEN_IDS.bos, QWEN_IDS.genEos, { pad_token_id: QWEN_IDS.pad }),
+    dtypes: ['f32'],
+  },
+  {
     family: 'mixtral', tokenizer: 'llama2',
     config: mixtralConfig,
     generation: genConfig(LLAMA2_IDS.bos, LLAMA2_IDS.eos),
@@ -269,7 +280,10 @@ const FAMILIES = [
 const DTYPES = [
   { suffix: 'f32', torch: 'float32', st: 'F32' },
   { suffix: 'bf16', torch: 'bfloat16', st: 'BF16' },
+  { suffix: 'f16', torch: 'float16', st: 'F16' },
 ];
+// Every family in f32 and bf16 (the acceptance goldens); f16 once, on qwen2.
+const DEFAULT_DTYPES = ['f32', 'bf16'];
 
 /**
  * Every fixture: { name, family, seedName, dtype ('F32'|'BF16'), torchDtype,
@@ -278,7 +292,8 @@ const DTYPES = [
  */
 export const FIXTURES = [];
 for (const fam of FAMILIES) {
-  for (const dt of DTYPES) {
+  const suffixes = fam.family === 'qwen2' ? [...DEFAULT_DTYPES, 'f16'] : (fam.dtypes ?? DEFAULT_DTYPES);
+  for (const dt of DTYPES.filter((d) => suffixes.includes(d.suffix))) {
     FIXTURES.push({
       name: `${fam.family}-${dt.suffix}`,
       family: fam.family,
@@ -424,6 +439,56 @@ export function f32ToBf16(src) {
   return out;
 }
 
+/** f16 bits (Uint16Array) of f32 values, round to nearest even (subnormals, overflow to inf). */
+export function f32ToF16(src) {
+  const u32 = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  const out = new Uint16Array(src.length);
+  for (let i = 0; i < u32.length; i++) {
+    const x = u32[i];
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) {
+      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
+      continue;
+    }
+    let e = exp - 127 + 15;
+    if (e >= 0x1f) {
+      out[i] = sign | 0x7c00;
+      continue;
+    }
+    if (e <= 0) {
+      if (e < -10) {
+        out[i] = sign;
+        continue;
+      }
+      mant |= 0x800000; // implicit bit
+      const shift = 14 - e;
+      const half = 1 << (shift - 1);
+      let m = mant >>> shift;
+      const rest = mant & ((1 << shift) - 1);
+      if (rest > half || (rest === half && (m & 1))) m += 1;
+      out[i] = sign | m;
+      continue;
+    }
+    let m = mant >>> 13;
+    const rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+      m += 1;
+      if (m === 0x400) {
+        m = 0;
+        e += 1;
+        if (e >= 0x1f) {
+          out[i] = sign | 0x7c00;
+          continue;
+        }
+      }
+    }
+    out[i] = sign | (e << 10) | m;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // safetensors writer
 
@@ -558,7 +623,8 @@ export function fixtureTensors(fx) {
   const cfg = plainConfig(fx.config);
   return tensorSpecs(cfg, fx.init).map((s) => {
     const v = f32Tensor(fx.seedName, s);
-    return { name: s.name, shape: s.shape, dtype: fx.dtype, data: fx.dtype === 'BF16' ? f32ToBf16(v) : v };
+    const data = fx.dtype === 'BF16' ? f32ToBf16(v) : fx.dtype === 'F16' ? f32ToF16(v) : v;
+    return { name: s.name, shape: s.shape, dtype: fx.dtype, data };
   });
 }
 

@@ -16,7 +16,7 @@ t.test('every fixture family has a golden', async (t) => {
   const names = goldens.map(([n]) => n);
   for (const family of ['llama', 'llama-linear', 'llama3-rope', 'mistral', 'qwen2', 'mixtral'])
     for (const dtype of ['f32', 'bf16']) t.ok(names.includes(`${family}-${dtype}`), `${family}-${dtype}`);
-  t.ok(names.includes('llama-sharded-f32'));
+  for (const name of ['llama-sharded-f32', 'qwen2-f16', 'qwen2-yarn-f32']) t.ok(names.includes(name), name);
   for (const [, g] of goldens) t.same(g.prompts.map((p) => p.ids.length), [1, 7, 40, 300]);
 });
 
