@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+
+import { Engine } from '../engine.js';
+import { intFlag, required, UsageError, type Command } from './common.js';
+
+export const generate: Command = {
+  usage: `xlam generate --model DIR --prompt-ids 1,2,3 [--max-tokens N] [--top-logprobs K]
+                [--backend cpu|cpu-reference] [--threads N] [--json]`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        model: { type: 'string' },
+        'prompt-ids': { type: 'string' },
+        'max-tokens': { type: 'string' },
+        'top-logprobs': { type: 'string' },
+        backend: { type: 'string' },
+        threads: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const model = required(values.model, 'model', 'DIR');
+    const ids = required(values['prompt-ids'], 'prompt-ids', '(comma-separated token ids)')
+      .split(',')
+      .map((s) => {
+        if (!/^\s*\d+\s*$/.test(s)) throw new UsageError(`--prompt-ids: '${s}' is not a token id`);
+        return Number(s);
+      });
+    const backend = values.backend ?? 'cpu';
+    if (backend !== 'cpu' && backend !== 'cpu-reference') throw new UsageError('--backend must be cpu or cpu-reference');
+    const engine = await Engine.load(model, { backend, threads: intFlag(values.threads, 'threads', 0) });
+    try {
+      const r = await engine.generateTokens(ids, {
+        maxTokens: intFlag(values['max-tokens'], 'max-tokens', 16),
+        topLogprobs: intFlag(values['top-logprobs'], 'top-logprobs', 0),
+      });
+      if (values.json) {
+        process.stdout.write(JSON.stringify({ tokens: r.tokens, top_logprobs: r.topLogprobs }) + '\n');
+      } else {
+        process.stdout.write(`tokens: ${r.tokens.join(' ')}\n`);
+        r.topLogprobs.forEach((step, i) => {
+          const alts = step.map(([id, lp]) => `${id} (${lp.toFixed(4)})`).join(', ');
+          process.stdout.write(`step ${i}: ${alts}\n`);
+        });
+      }
+    } finally {
+      await engine.close();
+    }
+  },
+};
