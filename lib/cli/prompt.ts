@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+
+import { XlamInvalidArgumentError } from '../errors.js';
+import { PROMPT_FORMATS, PromptRenderer, type PromptFormat } from '../prompt/formats/index.js';
+import { Tokenizer } from '../tokenizer/tokenizer.js';
+import { normalizeTools, type ToolInput } from '../tools/normalize.js';
+import type { ToolDefinition } from '../tools/types.js';
+import { required, UsageError, type Command } from './common.js';
+
+async function readJsonFile(file: string, flag: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `--${flag} ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `--${flag} ${file}: not JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `xlam prompt`: the prompt text and token ids of a conversation for a model folder (chat
+ * template, tokenizer and config only; no weights loaded), with the generation prompt added.
+ * `--messages` holds an array of OpenAI-style messages, or a chat-completions request body
+ * (`messages`, and `tools` unless `--tools` is given); `--tools` an array of OpenAI-shaped or bare
+ * tools.
+ */
+export const prompt: Command = {
+  usage: `xlam prompt --model DIR --messages M.json [--tools T.json] [--format ${PROMPT_FORMATS.join('|')}]
+                [--template-name NAME] [--json]`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        model: { type: 'string' },
+        messages: { type: 'string' },
+        tools: { type: 'string' },
+        format: { type: 'string' },
+        'template-name': { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const model = required(values.model, 'model', 'DIR');
+    const messagesFile = required(values.messages, 'messages', 'M.json');
+    const format = values.format;
+    if (format !== undefined && !PROMPT_FORMATS.includes(format as PromptFormat)) {
+      throw new UsageError(`--format must be one of ${PROMPT_FORMATS.join(', ')}`);
+    }
+    let messages = await readJsonFile(messagesFile, 'messages');
+    let rawTools: unknown;
+    if (messages && typeof messages === 'object' && !Array.isArray(messages) && 'messages' in messages) {
+      // A chat-completions request body: its messages, and its tools unless --tools is given.
+      rawTools = (messages as { tools?: unknown }).tools ?? undefined;
+      messages = (messages as { messages: unknown }).messages;
+    }
+    if (values.tools !== undefined) rawTools = await readJsonFile(values.tools, 'tools');
+    let tools: ToolDefinition[] | undefined;
+    if (rawTools !== undefined && rawTools !== null) {
+      if (!Array.isArray(rawTools)) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'tools: expected a JSON array of tools');
+      tools = normalizeTools(rawTools as ToolInput[]);
+    }
+    const renderer = await PromptRenderer.fromDir(model, { format: format as PromptFormat | undefined });
+    const text = renderer.render({ messages, tools, addGenerationPrompt: true, templateName: values['template-name'] });
+    const ids = (await Tokenizer.fromDir(model)).encode(text, { addSpecialTokens: false });
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ text, ids }) + '\n');
+    } else {
+      process.stdout.write(`format: ${renderer.format} (${renderer.formatReason})\n${text}\nids (${ids.length}): ${ids.join(' ')}\n`);
+    }
+  },
+};
