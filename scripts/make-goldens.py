@@ -10,7 +10,7 @@ checks that every tensor was loaded as-is, and greedy-decodes `steps` tokens
 from four deterministic prompts (1, 7, 40 and 300 tokens) with a KV cache:
 one forward over the prompt, then one token at a time (no stop at EOS).
 Each step records the argmax token and the top-5 (id, logprob) of a float64
-log_softmax of the float32 logits. Writes test/goldens/<fixture>.json.
+log_softmax of the float32 logits. Writes test/goldens/models/<fixture>.json.
 
 Needs torch, transformers, safetensors, tokenizers, numpy; runs on CPU.
 """
@@ -386,7 +386,7 @@ def main():
     global FIXTURE_LIST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fixtures", default=os.path.join(ROOT, "test", "fixtures", "models"))
-    ap.add_argument("--out", default=os.path.join(ROOT, "test", "goldens"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "test", "goldens", "models"))
     ap.add_argument("--only", default=None, help="comma-separated fixture names")
     ap.add_argument("--steps", type=int, default=32)
     ap.add_argument("--no-make", action="store_true", help="do not run make-fixtures.mjs first")

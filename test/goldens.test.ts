@@ -4,12 +4,11 @@ import { readdirSync } from 'node:fs';
 import t from 'tap';
 
 import { Engine } from '../dist/lib/index.js';
-import { compareTopK, fixturePath, golden, goldensDir, tolerance, type Golden } from './helpers/fixtures.js';
+import { compareTopK, fixturePath, golden, modelGoldensDir, tolerance, type Golden } from './helpers/fixtures.js';
 
 const goldens: Array<[string, Golden]> = [];
-for (const file of readdirSync(goldensDir).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(modelGoldensDir).filter((f) => f.endsWith('.json')).sort()) {
   const g = golden(file.replace(/\.json$/, ''));
-  if (typeof g.fixture !== 'string') continue; // tokenizer and template goldens live here too
   for (const name of [g.fixture, ...(g.also_for ?? [])]) goldens.push([name, g]);
 }
 

@@ -7,6 +7,7 @@
  * `.`, `e` or `E` is a float, any other an int.
  */
 import { XlamInvalidArgumentError } from '../errors.js';
+import { parseJsonWith, plainObject } from '../json-reader.js';
 import type { JsonValue } from '../prompt/types.js';
 
 /** A number literal as written: `raw` is its exact text, `kind` Python's int/float reading of it. */
@@ -46,12 +47,7 @@ export interface ParseJsonOptions {
   numbers?: 'number' | 'literal';
 }
 
-/** What the parser builds: JSON with numbers as JS numbers or as literals. */
 type Node = string | number | JsonNumber | boolean | null | Node[] | { [key: string]: Node };
-
-const WS = new Set([' ', '\t', '\n', '\r']);
-const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
  * Parses strict JSON (RFC 8259, as `JSON.parse`; a duplicate key keeps its last value). With
@@ -69,124 +65,17 @@ export function parseJson(text: string, options?: { numbers?: 'number' }): JsonV
 export function parseJson(text: string, options?: ParseJsonOptions): JsonValue | LosslessJsonValue;
 export function parseJson(text: string, options: ParseJsonOptions = {}): JsonValue | LosslessJsonValue {
   const literal = options.numbers === 'literal';
-  let i = 0;
-  const fail = (what: string): never => {
-    const at = i < text.length ? `${JSON.stringify(text[i])} at position ${i}` : 'end of input';
-    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `invalid JSON: ${what}, found ${at}`);
-  };
-  const skip = () => {
-    while (i < text.length && WS.has(text[i]!)) i++;
-  };
-  const str = (): string => {
-    i++; // opening quote
-    let out = '';
-    let start = i;
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) break;
-      if (c < 0x20) fail('control character in string');
-      if (c !== 0x5c) {
-        i++;
-        continue;
-      }
-      out += text.slice(start, i);
-      const e = text[i + 1];
-      if (e === 'u') {
-        const hex = text.slice(i + 2, i + 6);
-        if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-          i += 2;
-          fail('bad \\u escape');
-        }
-        out += String.fromCharCode(parseInt(hex, 16));
-        i += 6;
-      } else if (e !== undefined && Object.hasOwn(ESCAPES, e)) {
-        out += ESCAPES[e];
-        i += 2;
-      } else {
-        i++;
-        fail('bad escape');
-      }
-      start = i;
-    }
-    out += text.slice(start, i);
-    i++;
-    return out;
-  };
-  const value = (): Node => {
-    skip();
-    const c = text[i];
-    if (c === '"') return str();
-    if (c === '{') {
-      i++;
-      const obj: { [key: string]: Node } = {};
-      skip();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
-      for (;;) {
-        skip();
-        if (text[i] !== '"') fail('expected a string key');
-        const key = str();
-        skip();
-        if (text[i] !== ':') fail("expected ':'");
-        i++;
-        const v = value();
-        if (key === '__proto__') Object.defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
-        else obj[key] = v;
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail("expected ',' or '}'");
-      }
-    }
-    if (c === '[') {
-      i++;
-      const arr: Node[] = [];
-      skip();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
-      for (;;) {
-        arr.push(value());
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail("expected ',' or ']'");
-      }
-    }
-    for (const [word, v] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return v;
-      }
-    }
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (m && m[0] !== '-' && m[0].length > 0) {
-      i += m[0].length;
-      return literal ? new JsonNumber(m[0]) : Number(m[0]);
-    }
-    return fail('expected a JSON value');
-  };
-  const result = value();
-  skip();
-  if (i < text.length) fail('unexpected text after the JSON value');
-  return result as JsonValue | LosslessJsonValue;
+  try {
+    return parseJsonWith<Node>(text, {
+      object: plainObject,
+      array: (items) => items,
+      number: (raw) => (literal ? new JsonNumber(raw) : Number(raw)),
+      string: (v) => v,
+      constant: (v) => v,
+    }) as JsonValue | LosslessJsonValue;
+  } catch (err) {
+    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `invalid JSON: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const fixturesDir = join(repoRoot, 'test', 'fixtures', 'models');
 export const goldensDir = join(repoRoot, 'test', 'goldens');
+/** The engine goldens: one file per fixture model (scripts/make-goldens.py). */
+export const modelGoldensDir = join(goldensDir, 'models');
 
 export function fixturePath(name: string): string {
   return join(fixturesDir, name);
@@ -26,7 +28,7 @@ export interface Golden {
 }
 
 export function golden(name: string): Golden {
-  return JSON.parse(readFileSync(join(goldensDir, `${name}.json`), 'utf8')) as Golden;
+  return JSON.parse(readFileSync(join(modelGoldensDir, `${name}.json`), 'utf8')) as Golden;
 }
 
 /** Logprob tolerance of the acceptance criteria: 1e-3 for f32 weights, 2e-2 for bf16. */

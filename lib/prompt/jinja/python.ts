@@ -6,6 +6,8 @@
  * it is an integer and a float otherwise.
  */
 
+import { parseJsonWith } from '../../json-reader.js';
+
 /** A Python float, kept as such even when integral (`1.0` prints as `1.0`, not `1`). */
 export class PyFloat {
   constructor(readonly value: number) {}
@@ -227,111 +229,12 @@ export function pyJsonDumps(value: PyData, options: JsonDumpsOptions = {}): stri
  * `NaN`/`Infinity`/`-Infinity` are accepted. Throws `SyntaxError` on invalid input.
  */
 export function pyJsonLoads(text: string): PyData {
-  let i = 0;
-  const fail = (msg: string): never => {
-    throw new SyntaxError(`${msg} at position ${i}`);
-  };
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const value = (): PyData => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const m = new Map<string, PyData>();
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return m;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('Expecting property name enclosed in double quotes');
-        const k = string();
-        ws();
-        if (text[i] !== ':') fail("Expecting ':' delimiter");
-        i++;
-        m.set(k, value());
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return m;
-        }
-        fail("Expecting ',' delimiter");
-      }
-    }
-    if (c === '[') {
-      i++;
-      const a: PyData[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return a;
-      }
-      for (;;) {
-        a.push(value());
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return a;
-        }
-        fail("Expecting ',' delimiter");
-      }
-    }
-    if (c === '"') return string();
-    for (const [word, v] of [['null', null], ['true', true], ['false', false], ['NaN', new PyFloat(NaN)],
-      ['Infinity', new PyFloat(Infinity)], ['-Infinity', new PyFloat(-Infinity)]] as Array<[string, PyData]>) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return v;
-      }
-    }
-    const m = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
-    m.lastIndex = i;
-    const r = m.exec(text);
-    if (!r) return fail('Expecting value');
-    i += r[0].length;
-    const n = Number(r[0]);
-    return r[1] !== undefined || r[2] !== undefined ? new PyFloat(n) : n;
-  };
-  const string = (): string => {
-    i++; // opening quote
-    let out = '';
-    for (;;) {
-      if (i >= text.length) fail('Unterminated string');
-      const c = text[i]!;
-      if (c === '"') {
-        i++;
-        return out;
-      }
-      if (c === '\\') {
-        const e = text[i + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e !== undefined && simple[e] !== undefined) {
-          out += simple[e];
-          i += 2;
-        } else if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
-          out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
-          i += 6;
-        } else fail('Invalid \\escape');
-        continue;
-      }
-      if (c < ' ') fail('Invalid control character');
-      out += c;
-      i++;
-    }
-  };
-  const v = value();
-  ws();
-  if (i < text.length) fail('Extra data');
-  return v;
+  return parseJsonWith<PyData>(text, {
+    object: (members) => new Map(members),
+    array: (items) => items,
+    number: (raw) => (/[.eEIN]/.test(raw) ? new PyFloat(Number(raw)) : Number(raw)),
+    string: (v) => v,
+    constant: (v) => v,
+    allowNonFinite: true,
+  });
 }
