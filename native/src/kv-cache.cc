@@ -4,31 +4,6 @@
 
 namespace xlam {
 
-void BlockPool::reset(int64_t n_blocks) {
-  ref_.assign(static_cast<size_t>(n_blocks), 0);
-  free_.clear();
-  for (int64_t b = n_blocks - 1; b >= 0; --b) free_.push_back(static_cast<int32_t>(b));
-}
-
-bool BlockPool::allocate(int64_t n, std::vector<int32_t>* out) {
-  if (n > free_count()) return false;
-  for (int64_t i = 0; i < n; ++i) {
-    int32_t b = free_.back();
-    free_.pop_back();
-    ref_[b] = 1;
-    out->push_back(b);
-  }
-  return true;
-}
-
-void BlockPool::release(const std::vector<int32_t>& blocks) {
-  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) {  // tail first
-    int32_t b = *it;
-    if (b < 0 || b >= total() || ref_[b] <= 0) continue;
-    if (--ref_[b] == 0) free_.push_back(b);
-  }
-}
-
 KvCache::~KvCache() {
   if (!backend_) return;
   for (auto& t : k_) backend_->release(&t);
@@ -49,7 +24,7 @@ Status KvCache::init(Backend* backend, const KvCacheShape& shape) {
     XLAM_TRY(backend->alloc(DType::kF32, s, &k_[il]));
     XLAM_TRY(backend->alloc(DType::kF32, s, &v_[il]));
   }
-  pool_.reset(shape.n_blocks);
+  blocks_.reset(shape.n_blocks, shape.block_size);
   return Status::Ok();
 }
 
@@ -57,17 +32,33 @@ Status KvCache::reserve(SeqSlots* seq, int64_t n_tokens) {
   const int64_t need = (n_tokens + shape_.block_size - 1) / shape_.block_size;
   const int64_t have = static_cast<int64_t>(seq->blocks.size());
   if (need <= have) return Status::Ok();
-  if (!pool_.allocate(need - have, &seq->blocks))
+  if (!blocks_.allocate(need - have, &seq->blocks))
     return Status::Error(Code::kContextOverflow, "kv cache full: " + std::to_string(n_tokens) +
                                                      " tokens need " + std::to_string(need) + " blocks, " +
-                                                     std::to_string(pool_.free_count() + have) + " available");
+                                                     std::to_string(blocks_.free_count() + have) + " available");
   return Status::Ok();
 }
 
 void KvCache::free_seq(SeqSlots* seq) {
-  pool_.release(seq->blocks);
+  blocks_.release(seq->blocks);
   seq->blocks.clear();
+  seq->hashes.clear();
   seq->n_tokens = 0;
+}
+
+int64_t KvCache::attach_prefix(SeqSlots* seq, const int32_t* tokens, int64_t max_tokens) {
+  if (!seq->blocks.empty()) return seq->n_tokens;
+  seq->blocks = blocks_.match_prefix(tokens, max_tokens, &seq->hashes);
+  seq->n_tokens = static_cast<int64_t>(seq->blocks.size()) * shape_.block_size;
+  return seq->n_tokens;
+}
+
+void KvCache::commit_full_blocks(SeqSlots* seq, const int32_t* tokens, int64_t n_tokens) {
+  const int64_t bs = shape_.block_size;
+  for (int64_t k = static_cast<int64_t>(seq->hashes.size()); (k + 1) * bs <= n_tokens; ++k) {
+    const uint64_t parent = k == 0 ? 0 : seq->hashes[k - 1];
+    seq->hashes.push_back(blocks_.commit(seq->blocks[k], parent, tokens + k * bs));
+  }
 }
 
 }  // namespace xlam

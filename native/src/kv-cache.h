@@ -1,10 +1,11 @@
-// The paged KV cache: per layer, K and V pools of fixed-size blocks in backend memory, a block
-// allocator with reference counts, and append-only block tables per sequence.
+// The paged KV cache: per layer, K and V pools of fixed-size blocks in backend memory, the block
+// manager (reference counts, prefix caching), and append-only block tables per sequence.
 #pragma once
 #include <cstdint>
 #include <vector>
 
 #include "backend.h"
+#include "block-manager.h"
 
 namespace xlam {
 
@@ -16,26 +17,11 @@ struct KvCacheShape {
   int64_t n_blocks = 0;
 };
 
-// Free blocks and reference counts. Blocks are handed out lowest index first.
-class BlockPool {
- public:
-  void reset(int64_t n_blocks);
-  int64_t total() const { return static_cast<int64_t>(ref_.size()); }
-  int64_t free_count() const { return static_cast<int64_t>(free_.size()); }
-  // Takes n blocks (reference count 1) or none, returning false, when fewer are free.
-  bool allocate(int64_t n, std::vector<int32_t>* out);
-  // Drops one reference to each block; a block at 0 returns to the free list.
-  void release(const std::vector<int32_t>& blocks);
-
- private:
-  std::vector<int32_t> free_;  // stack; top = next block handed out
-  std::vector<int32_t> ref_;   // [n_blocks]
-};
-
 // One sequence's place in the cache.
 struct SeqSlots {
-  std::vector<int32_t> blocks;  // block table, append-only
-  int64_t n_tokens = 0;         // positions 0..n_tokens-1 hold K/V
+  std::vector<int32_t> blocks;        // block table, append-only
+  std::vector<uint64_t> hashes;       // chained hashes of the leading full blocks committed so far
+  int64_t n_tokens = 0;               // positions 0..n_tokens-1 hold K/V
 };
 
 class KvCache {
@@ -60,13 +46,19 @@ class KvCache {
   int32_t slot(const SeqSlots& seq, int64_t pos) const {
     return static_cast<int32_t>(seq.blocks[pos / shape_.block_size] * shape_.block_size + pos % shape_.block_size);
   }
-  BlockPool& pool() { return pool_; }
+  // Share cached full blocks matching the start of tokens (at most max_tokens of them);
+  // returns how many tokens the sequence then already holds.
+  int64_t attach_prefix(SeqSlots* seq, const int32_t* tokens, int64_t max_tokens);
+  // Offer the sequence's newly full blocks (up to n_tokens) to the prefix cache.
+  void commit_full_blocks(SeqSlots* seq, const int32_t* tokens, int64_t n_tokens);
+  BlockManager& blocks() { return blocks_; }
+  const BlockManager& blocks() const { return blocks_; }
 
  private:
   Backend* backend_ = nullptr;
   KvCacheShape shape_;
   std::vector<Tensor> k_, v_;  // [n_layers]
-  BlockPool pool_;
+  BlockManager blocks_;
 };
 
 }  // namespace xlam
