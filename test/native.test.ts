@@ -1,17 +1,26 @@
 // Runs the native test binary (op tests against the reference backend, safetensors, config,
-// JSON and KV-cache tests), built by CMake beside the addon.
+// JSON, KV cache, sampler and scheduler tests on the fixture models), built by CMake beside the addon.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 
-import { repoRoot } from './helpers/fixtures.js';
+import { fixturesDir, repoRoot } from './helpers/fixtures.js';
 
 const candidates = [join(repoRoot, 'build', 'Release', 'xlam-native-tests'), join(repoRoot, 'build', 'xlam-native-tests')];
 const binary = candidates.find((p) => existsSync(p));
 
-t.test('native test binary passes', { skip: binary ? false : 'not built: run `npm run build:native-tests`' }, async (t) => {
-  const r = spawnSync(binary!, [], { encoding: 'utf8', timeout: 300_000 });
+t.test('native test binary passes', async (t) => {
+  if (!binary) {
+    t.fail('xlam-native-tests is not built: `npm test` builds it first (scripts/build-native.mjs --tests)');
+    return;
+  }
+  const r = spawnSync(binary!, [], {
+    encoding: 'utf8',
+    timeout: 300_000,
+    cwd: repoRoot,
+    env: { ...process.env, XLAM_FIXTURES: fixturesDir },
+  });
   const out = (r.stdout ?? '') + (r.stderr ?? '');
   for (const line of out.split('\n')) {
     const m = /^(ok|FAIL) (.*)$/.exec(line);

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "logprobs.h"
 
 namespace xlam {
 
 Engine::~Engine() {
+  scheduler_.reset();
   forward_.reset();  // scratch and cache go before the model and the backend
   cache_.reset();
   model_.reset();
@@ -33,6 +33,11 @@ Status Engine::load(const std::string& dir, const EngineOptions& options, std::u
   e->cache_ = std::make_unique<KvCache>();
   XLAM_TRY(e->cache_->init(e->backend_.get(), shape));
   e->forward_ = std::make_unique<Forward>(e->model_.get(), e->cache_.get());
+  SchedulerOptions so;
+  so.max_batch_tokens = options.max_batch_tokens;
+  so.max_sequences = options.max_sequences;
+  so.max_context = hp.n_ctx_train;
+  e->scheduler_ = std::make_unique<Scheduler>(e->forward_.get(), e->cache_.get(), so);
   *out = std::move(e);
   return Status::Ok();
 }
@@ -49,75 +54,38 @@ EngineInfo Engine::info() const {
 
 Status Engine::generate(const GenerateRequest& req, GenerateResult* res) {
   std::lock_guard<std::mutex> lock(mu_);
-  const Hparams& hp = model_->hparams();
-  const int64_t n_prompt = static_cast<int64_t>(req.prompt.size());
-  if (n_prompt == 0) return Status::Error(Code::kInvalidArgument, "the prompt is empty");
-  if (req.max_tokens < 0) return Status::Error(Code::kInvalidArgument, "maxTokens must be >= 0");
-  if (req.top_logprobs < 0 || req.top_logprobs > 100)
-    return Status::Error(Code::kInvalidArgument, "topLogprobs must be in 0..100");
-  for (int32_t id : req.prompt)
-    if (id < 0 || id >= hp.n_vocab)
-      return Status::Error(Code::kInvalidArgument, "prompt token id " + std::to_string(id) + " is outside the vocabulary");
-  // The last generated token is never fed back, so the cache holds n_prompt + max_tokens - 1.
-  const int64_t total = n_prompt + std::max<int64_t>(req.max_tokens - 1, 0);
-  const int64_t limit = std::min(hp.n_ctx_train, cache_->capacity_tokens());
-  if (total > limit)
-    return Status::Error(Code::kContextOverflow, "prompt (" + std::to_string(n_prompt) + ") + maxTokens (" +
-                                                     std::to_string(req.max_tokens) + ") exceeds the context of " +
-                                                     std::to_string(limit) + " tokens");
   *res = GenerateResult{};
   res->finish_reason = "length";
-  if (req.max_tokens == 0) return Status::Ok();
-
-  SeqSlots seq;
-  struct Guard {
-    KvCache* c;
-    SeqSlots* s;
-    ~Guard() { c->free_seq(s); }
-  } guard{cache_.get(), &seq};
-  XLAM_TRY(cache_->reserve(&seq, total));
-
-  ForwardBatch b;
-  b.n_seqs = 1;
-  std::vector<float> logits;
-  std::vector<int32_t> pending(req.prompt);
-  int64_t pos = 0;
-  for (;;) {
-    // Feed pending tokens in chunks; logits only for the last one.
-    size_t off = 0;
-    while (off < pending.size()) {
-      const size_t n = std::min<size_t>(pending.size() - off, static_cast<size_t>(options_.max_batch_tokens));
-      b.tokens.assign(pending.begin() + off, pending.begin() + off + n);
-      b.positions.resize(n);
-      b.token_seq.assign(n, 0);
-      b.slots.resize(n);
-      for (size_t i = 0; i < n; ++i) {
-        b.positions[i] = static_cast<int32_t>(pos + i);
-        b.slots[i] = cache_->slot(seq, pos + i);
-      }
-      b.max_blocks = static_cast<int64_t>(seq.blocks.size());
-      b.block_tables = seq.blocks;
-      b.logit_rows.assign(1, static_cast<int32_t>(n - 1));
-      XLAM_TRY(forward_->run(b, &logits));
-      pos += static_cast<int64_t>(n);
-      off += n;
-    }
-    seq.n_tokens = pos;
-    const int32_t next = argmax(logits.data(), hp.n_vocab);
-    if (next < 0) return Status::Error(Code::kInternal, "the model produced NaN logits");
-    res->tokens.push_back(next);
-    if (req.top_logprobs > 0) {
-      res->top_logprobs.emplace_back();
-      top_logprobs(logits.data(), hp.n_vocab, req.top_logprobs, &res->top_logprobs.back());
-    }
-    if (std::find(req.stop_ids.begin(), req.stop_ids.end(), next) != req.stop_ids.end()) {
-      res->finish_reason = "stop";
-      break;
-    }
-    if (static_cast<int64_t>(res->tokens.size()) >= req.max_tokens) break;
-    pending.assign(1, next);
+  if (req.max_tokens < 0) return Status::Error(Code::kInvalidArgument, "maxTokens must be >= 0");
+  RequestParams p;
+  p.prompt = req.prompt;
+  p.max_tokens = std::max<int64_t>(req.max_tokens, 1);
+  p.sampling.temperature = 0;  // greedy
+  p.stop_ids = req.stop_ids;
+  p.top_logprobs = req.top_logprobs;
+  const uint64_t id = next_id_++;
+  XLAM_TRY(scheduler_->add(id, std::move(p)));
+  if (req.max_tokens == 0) {  // validated like any request, then nothing to generate
+    scheduler_->cancel(id);
+    std::vector<RequestEvent> events;
+    return scheduler_->step(&events);
   }
-  return Status::Ok();
+  std::vector<RequestEvent> events;
+  for (;;) {
+    XLAM_TRY(scheduler_->step(&events));
+    for (RequestEvent& e : events) {
+      if (e.id != id) continue;
+      if (e.token >= 0) {
+        res->tokens.push_back(e.token);
+        if (req.top_logprobs > 0) res->top_logprobs.push_back(std::move(e.top_logprobs));
+      }
+      if (e.finish == FinishReason::kError) return e.error;
+      if (e.finish != FinishReason::kNone) {
+        res->finish_reason = finish_reason_name(e.finish);
+        return Status::Ok();
+      }
+    }
+  }
 }
 
 }  // namespace xlam

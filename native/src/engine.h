@@ -13,6 +13,7 @@
 #include "forward.h"
 #include "kv-cache.h"
 #include "model.h"
+#include "scheduler.h"
 
 namespace xlam {
 
@@ -21,7 +22,8 @@ struct EngineOptions {
   int threads = 0;               // 0: all cores
   int64_t block_size = 16;       // tokens per KV block
   int64_t kv_cache_tokens = 0;   // 0: min(max_position_embeddings, 4096)
-  int64_t max_batch_tokens = 512;  // prefill chunk size
+  int64_t max_batch_tokens = 512;  // tokens per forward pass (prefill chunks and decodes together)
+  int64_t max_sequences = 64;      // requests running at once
 };
 
 struct GenerateRequest {
@@ -63,7 +65,9 @@ class Engine {
   std::unique_ptr<Model> model_;
   std::unique_ptr<KvCache> cache_;
   std::unique_ptr<Forward> forward_;
-  std::mutex mu_;  // one generation at a time
+  std::unique_ptr<Scheduler> scheduler_;
+  uint64_t next_id_ = 1;
+  std::mutex mu_;  // one generation at a time (the engine thread of the serving API replaces this)
 };
 
 }  // namespace xlam

@@ -1,5 +1,6 @@
 #include "forward.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -29,11 +30,11 @@ Status Forward::prepare(const ForwardBatch& b) {
   if (n == 0) return Status::Error(Code::kInvalidArgument, "forward: empty batch");
   if (static_cast<int64_t>(b.positions.size()) != n || static_cast<int64_t>(b.token_seq.size()) != n ||
       static_cast<int64_t>(b.slots.size()) != n || b.n_seqs <= 0 || b.max_blocks <= 0 ||
-      static_cast<int64_t>(b.block_tables.size()) != b.n_seqs * b.max_blocks || n_out == 0)
+      static_cast<int64_t>(b.block_tables.size()) != b.n_seqs * b.max_blocks)
     return Status::Error(Code::kInvalidArgument, "forward: inconsistent batch");
   // Reallocate only when the batch outgrows the scratch space.
   if (n > s_.n_tokens || n_out > s_.n_out || b.n_seqs * b.max_blocks > s_.n_seqs * s_.max_blocks) {
-    const int64_t cap = std::max(n, s_.n_tokens), cap_out = std::max(n_out, s_.n_out);
+    const int64_t cap = std::max(n, s_.n_tokens), cap_out = std::max<int64_t>({n_out, s_.n_out, 1});
     const int64_t cap_tables = std::max(b.n_seqs * b.max_blocks, s_.n_seqs * s_.max_blocks);
     release_scratch();
     Backend* be = model_->backend();
@@ -145,7 +146,7 @@ Status Forward::run(const ForwardBatch& b, std::vector<float>* logits) {
   XLAM_TRY(be->upload(s_.token_seq, b.token_seq.data(), n * 4));
   XLAM_TRY(be->upload(s_.slots, b.slots.data(), n * 4));
   XLAM_TRY(be->upload(s_.block_tables, b.block_tables.data(), b.block_tables.size() * 4));
-  XLAM_TRY(be->upload(s_.logit_rows, b.logit_rows.data(), n_out * 4));
+  if (n_out > 0) XLAM_TRY(be->upload(s_.logit_rows, b.logit_rows.data(), n_out * 4));
 
   const Tensor x = view(s_.x, {n, hp.n_embd});
   const Tensor cur = view(s_.cur, {n, hp.n_embd});
@@ -155,6 +156,8 @@ Status Forward::run(const ForwardBatch& b, std::vector<float>* logits) {
     const Tensor& next_norm = il + 1 < hp.n_layer ? model_->layers[il + 1].attn_norm : model_->output_norm;
     XLAM_TRY(layer(il, next_norm));
   }
+  logits->clear();
+  if (n_out == 0) return Status::Ok();  // prefill chunks only: the KV is written, no logits wanted
   const Tensor rows = view(s_.rows, {n_out, hp.n_embd});
   const Tensor out = view(s_.logits, {n_out, hp.n_vocab});
   XLAM_TRY(be->get_rows(rows, cur, s_.logit_rows));

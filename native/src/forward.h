@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kv-cache.h"
+#include "model-runner.h"
 #include "model.h"
 
 namespace xlam {
@@ -17,18 +18,19 @@ struct ForwardBatch {
   std::vector<int32_t> block_tables;  // [n_seqs, max_blocks], -1 past a sequence's blocks
   int64_t n_seqs = 0;
   int64_t max_blocks = 0;
-  std::vector<int32_t> logit_rows;    // [n_out], token rows whose logits are wanted
+  std::vector<int32_t> logit_rows;    // [n_out], token rows whose logits are wanted (may be empty)
 };
 
-class Forward {
+class Forward final : public ModelRunner {
  public:
   Forward(const Model* model, KvCache* cache) : model_(model), cache_(cache) {}
-  ~Forward();
+  ~Forward() override;
   Forward(const Forward&) = delete;
   Forward& operator=(const Forward&) = delete;
 
+  int64_t n_vocab() const override { return model_->hparams().n_vocab; }
   // logits: f32 [n_out, n_vocab], row-major on the host.
-  Status run(const ForwardBatch& batch, std::vector<float>* logits);
+  Status run(const ForwardBatch& batch, std::vector<float>* logits) override;
 
  private:
   struct Scratch {

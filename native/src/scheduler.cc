@@ -1,0 +1,264 @@
+#include "scheduler.h"
+
+#include <algorithm>
+
+#include "forward.h"
+#include "logprobs.h"
+
+namespace xlam {
+
+const char* finish_reason_name(FinishReason r) {
+  switch (r) {
+    case FinishReason::kNone: return "";
+    case FinishReason::kStop: return "stop";
+    case FinishReason::kLength: return "length";
+    case FinishReason::kAbort: return "abort";
+    case FinishReason::kError: return "error";
+  }
+  return "";
+}
+
+struct Scheduler::Request {
+  uint64_t id = 0;
+  uint64_t arrival = 0;
+  RequestParams params;
+  std::vector<int32_t> tokens;  // prompt, then generated tokens
+  int64_t n_prompt = 0;
+  int64_t n_computed = 0;       // tokens whose KV is in the cache
+  int64_t n_cached_prompt = 0;  // prompt tokens served by the prefix cache at first admission
+  bool admitted_once = false;
+  bool cancelled = false;
+  bool paused = false;
+  bool running = false;
+  SeqSlots slots;
+  std::unique_ptr<SamplerState> sampler;
+
+  int64_t generated() const { return static_cast<int64_t>(tokens.size()) - n_prompt; }
+  int64_t needed() const { return static_cast<int64_t>(tokens.size()) - n_computed; }
+};
+
+Scheduler::Scheduler(ModelRunner* runner, KvCache* cache, const SchedulerOptions& options)
+    : runner_(runner), cache_(cache), options_(options) {}
+
+Scheduler::~Scheduler() {
+  for (auto& [id, r] : requests_) cache_->free_seq(&r->slots);
+}
+
+Status Scheduler::add(uint64_t id, RequestParams params) {
+  const int64_t n_vocab = runner_->n_vocab();
+  const int64_t n_prompt = static_cast<int64_t>(params.prompt.size());
+  if (requests_.count(id)) return Status::Error(Code::kInvalidArgument, "duplicate request id");
+  if (n_prompt == 0) return Status::Error(Code::kInvalidArgument, "the prompt is empty");
+  if (params.max_tokens < 1) return Status::Error(Code::kInvalidArgument, "maxTokens must be >= 1");
+  if (params.top_logprobs < 0 || params.top_logprobs > 100)
+    return Status::Error(Code::kInvalidArgument, "topLogprobs must be in 0..100");
+  for (int32_t t : params.prompt)
+    if (t < 0 || t >= n_vocab)
+      return Status::Error(Code::kInvalidArgument, "prompt token id " + std::to_string(t) + " is outside the vocabulary");
+  XLAM_TRY(validate_sampling(params.sampling, n_vocab));
+  // The last generated token is never fed back: the sequence holds n_prompt + max_tokens - 1.
+  const int64_t need = n_prompt + params.max_tokens - 1;
+  const int64_t limit = std::min(options_.max_context, cache_->capacity_tokens());
+  if (need > limit)
+    return Status::Error(Code::kContextOverflow, "prompt (" + std::to_string(n_prompt) + ") + maxTokens (" +
+                                                     std::to_string(params.max_tokens) + ") exceeds the context of " +
+                                                     std::to_string(limit) + " tokens");
+  auto r = std::make_unique<Request>();
+  r->id = id;
+  r->arrival = arrivals_++;
+  r->tokens = params.prompt;
+  r->n_prompt = n_prompt;
+  r->sampler = std::make_unique<SamplerState>(params.sampling, params.prompt);
+  r->params = std::move(params);
+  waiting_.push_back(r.get());
+  requests_.emplace(id, std::move(r));
+  return Status::Ok();
+}
+
+void Scheduler::cancel(uint64_t id) {
+  auto it = requests_.find(id);
+  if (it != requests_.end()) it->second->cancelled = true;
+}
+
+void Scheduler::set_paused(uint64_t id, bool paused) {
+  auto it = requests_.find(id);
+  if (it != requests_.end()) it->second->paused = paused;
+}
+
+bool Scheduler::has_work() const {
+  for (const auto& [id, r] : requests_)
+    if (!r->paused || r->cancelled) return true;
+  return false;
+}
+
+SchedulerStats Scheduler::stats() const {
+  SchedulerStats s = stats_;
+  s.running = static_cast<int64_t>(running_.size());
+  s.waiting = static_cast<int64_t>(waiting_.size());
+  s.kv_blocks_total = cache_->blocks().total();
+  s.kv_blocks_used = cache_->blocks().used_count();
+  s.kv_blocks_cached = cache_->blocks().cached_count();
+  return s;
+}
+
+void Scheduler::finish(Request* r, FinishReason reason, std::vector<RequestEvent>* events, Status error) {
+  RequestEvent e;
+  e.id = r->id;
+  e.finish = reason;
+  e.error = std::move(error);
+  e.prompt_tokens = r->n_prompt;
+  e.cached_prompt_tokens = r->n_cached_prompt;
+  e.completion_tokens = r->generated();
+  events->push_back(std::move(e));
+  cache_->free_seq(&r->slots);
+  auto drop = [r](std::deque<Request*>& q) { q.erase(std::remove(q.begin(), q.end(), r), q.end()); };
+  drop(running_);
+  drop(waiting_);
+  requests_.erase(r->id);
+}
+
+void Scheduler::preempt(Request* r) {
+  cache_->free_seq(&r->slots);
+  r->n_computed = 0;  // recomputed from its tokens (prompt + output so far) when readmitted
+  r->running = false;
+  running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
+  waiting_.push_front(r);
+  stats_.preemptions += 1;
+}
+
+bool Scheduler::schedule_running(std::vector<Scheduled>* out, int64_t* budget) {
+  bool preempted = false;
+  std::sort(running_.begin(), running_.end(), [](Request* a, Request* b) { return a->arrival < b->arrival; });
+  for (size_t i = 0; i < running_.size() && *budget > 0;) {
+    Request* r = running_[i];
+    if (r->paused) {
+      ++i;
+      continue;
+    }
+    const int64_t n = std::min(r->needed(), *budget);
+    bool self_preempted = false;
+    while (!cache_->reserve(&r->slots, r->n_computed + n).ok()) {
+      Request* victim = running_.back();  // the newest running request
+      preempted = true;
+      preempt(victim);
+      if (victim == r) {
+        self_preempted = true;
+        break;
+      }
+    }
+    if (self_preempted) break;  // r was the newest: everything older is scheduled
+    out->push_back({r, n});
+    *budget -= n;
+    ++i;
+  }
+  return preempted;
+}
+
+void Scheduler::schedule_waiting(std::vector<Scheduled>* out, int64_t* budget) {
+  for (size_t i = 0; i < waiting_.size() && *budget > 0;) {
+    if (static_cast<int64_t>(running_.size()) >= options_.max_sequences) return;
+    Request* r = waiting_[i];
+    if (r->paused) {
+      ++i;
+      continue;
+    }
+    // Prefix cache: full blocks of the tokens, leaving at least the last one to compute.
+    const int64_t hit = cache_->attach_prefix(&r->slots, r->tokens.data(), static_cast<int64_t>(r->tokens.size()) - 1);
+    r->n_computed = hit;
+    const int64_t n = std::min(r->needed(), *budget);
+    if (!cache_->reserve(&r->slots, r->n_computed + n).ok()) {
+      cache_->free_seq(&r->slots);  // wait for blocks; older requests keep priority
+      r->n_computed = 0;
+      return;
+    }
+    if (!r->admitted_once) {
+      r->admitted_once = true;
+      r->n_cached_prompt = std::min(hit, r->n_prompt);
+    }
+    stats_.prefix_cache_hit_tokens += hit;
+    waiting_.erase(waiting_.begin() + static_cast<long>(i));
+    r->running = true;
+    running_.push_back(r);
+    out->push_back({r, n});
+    *budget -= n;
+  }
+}
+
+void Scheduler::sample_token(Request* r, const float* logits, std::vector<RequestEvent>* events) {
+  const int64_t n_vocab = runner_->n_vocab();
+  RequestEvent e;
+  e.id = r->id;
+  if (r->params.top_logprobs > 0) top_logprobs(logits, n_vocab, r->params.top_logprobs, &e.top_logprobs);
+  std::vector<float> row(logits, logits + n_vocab);
+  const int32_t token = r->sampler->sample(row.data(), n_vocab);
+  if (token < 0) {
+    finish(r, FinishReason::kError, events,
+           Status::Error(Code::kInternal, "no token can be sampled: the logits are NaN or every token is banned"));
+    return;
+  }
+  r->sampler->accept(token);
+  r->tokens.push_back(token);
+  stats_.generated_tokens += 1;
+  e.token = token;
+  events->push_back(std::move(e));
+  const auto& stops = r->params.stop_ids;
+  if (std::find(stops.begin(), stops.end(), token) != stops.end())
+    finish(r, FinishReason::kStop, events);
+  else if (r->generated() >= r->params.max_tokens || static_cast<int64_t>(r->tokens.size()) >= options_.max_context)
+    finish(r, FinishReason::kLength, events);
+}
+
+Status Scheduler::step(std::vector<RequestEvent>* events) {
+  events->clear();
+  std::vector<Request*> cancelled;
+  for (auto& [id, r] : requests_)
+    if (r->cancelled) cancelled.push_back(r.get());
+  std::sort(cancelled.begin(), cancelled.end(), [](Request* a, Request* b) { return a->arrival < b->arrival; });
+  for (Request* r : cancelled) finish(r, FinishReason::kAbort, events);
+
+  std::vector<Scheduled> batch;
+  int64_t budget = options_.max_batch_tokens;
+  const bool preempted = schedule_running(&batch, &budget);
+  if (!preempted) schedule_waiting(&batch, &budget);
+  if (batch.empty()) return Status::Ok();
+
+  ForwardBatch fb;
+  fb.n_seqs = static_cast<int64_t>(batch.size());
+  for (const Scheduled& s : batch) fb.max_blocks = std::max(fb.max_blocks, static_cast<int64_t>(s.r->slots.blocks.size()));
+  fb.block_tables.assign(static_cast<size_t>(fb.n_seqs * fb.max_blocks), -1);
+  for (size_t si = 0; si < batch.size(); ++si) {
+    Request* r = batch[si].r;
+    std::copy(r->slots.blocks.begin(), r->slots.blocks.end(), fb.block_tables.begin() + static_cast<long>(si * fb.max_blocks));
+    for (int64_t p = r->n_computed; p < r->n_computed + batch[si].n; ++p) {
+      fb.tokens.push_back(r->tokens[p]);
+      fb.positions.push_back(static_cast<int32_t>(p));
+      fb.token_seq.push_back(static_cast<int32_t>(si));
+      fb.slots.push_back(cache_->slot(r->slots, p));
+    }
+    if (r->n_computed + batch[si].n == static_cast<int64_t>(r->tokens.size()))
+      fb.logit_rows.push_back(static_cast<int32_t>(fb.tokens.size() - 1));
+  }
+  stats_.steps += 1;
+  const Status st = runner_->run(fb, &logits_);  // no logit rows: prefill chunks only
+  if (!st.ok()) {
+    for (const Scheduled& s : batch) finish(s.r, FinishReason::kError, events, st);
+    return st;
+  }
+  const int64_t n_vocab = runner_->n_vocab();
+  size_t row = 0;
+  for (const Scheduled& s : batch) {
+    Request* r = s.r;
+    const int64_t before = r->n_computed;
+    r->n_computed += s.n;
+    r->slots.n_tokens = r->n_computed;
+    stats_.prompt_tokens_computed += std::max<int64_t>(0, std::min(r->n_computed, r->n_prompt) - before);
+    cache_->commit_full_blocks(&r->slots, r->tokens.data(), r->n_computed);
+    if (r->n_computed == static_cast<int64_t>(r->tokens.size())) {
+      sample_token(r, logits_.data() + row * n_vocab, events);
+      ++row;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace xlam

@@ -1,0 +1,105 @@
+// The scheduler, after vLLM's: no prefill or decode phase. Each request has tokens computed (KV
+// in the cache) and tokens needed; each step hands out a token budget so computed catches up
+// with needed, running requests first (in arrival order), then waiting ones. Chunked prefill,
+// prefix-cache hits and preemption (the newest request gives its blocks back and is recomputed
+// later) all fall out of that one loop. One forward pass per step for every scheduled request.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kv-cache.h"
+#include "model-runner.h"
+#include "sample.h"
+
+namespace xlam {
+
+struct RequestParams {
+  std::vector<int32_t> prompt;    // token ids
+  int64_t max_tokens = 16;        // tokens to generate at most
+  SamplingParams sampling;
+  std::vector<int32_t> stop_ids;  // finish with "stop" after generating one of these (EOS ...)
+  int32_t top_logprobs = 0;       // k best (id, logprob) pairs of the raw log-softmax per token
+};
+
+enum class FinishReason { kNone, kStop, kLength, kAbort, kError };
+const char* finish_reason_name(FinishReason r);
+
+// What a step reports for one request: a new token, and/or the end of the request.
+struct RequestEvent {
+  uint64_t id = 0;
+  int32_t token = -1;  // -1: no token in this event
+  std::vector<std::pair<int32_t, float>> top_logprobs;
+  FinishReason finish = FinishReason::kNone;
+  Status error;  // with kError
+  int64_t prompt_tokens = 0;
+  int64_t cached_prompt_tokens = 0;  // prompt tokens found in the prefix cache
+  int64_t completion_tokens = 0;
+};
+
+struct SchedulerOptions {
+  int64_t max_batch_tokens = 512;  // tokens per forward pass
+  int64_t max_sequences = 64;      // running requests at once
+  int64_t max_context = 0;         // positions per sequence (the model's context)
+};
+
+struct SchedulerStats {
+  int64_t running = 0;
+  int64_t waiting = 0;
+  int64_t kv_blocks_total = 0;
+  int64_t kv_blocks_used = 0;
+  int64_t kv_blocks_cached = 0;
+  int64_t prefix_cache_hit_tokens = 0;
+  int64_t prompt_tokens_computed = 0;
+  int64_t generated_tokens = 0;
+  int64_t steps = 0;
+  int64_t preemptions = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(ModelRunner* runner, KvCache* cache, const SchedulerOptions& options);
+  ~Scheduler();
+
+  // Queues a request. INVALID_ARGUMENT for bad ids or sampling parameters, CONTEXT_OVERFLOW
+  // when prompt + max_tokens cannot fit one sequence (the context or the whole KV cache).
+  Status add(uint64_t id, RequestParams params);
+  // Ends a request at the next step (its blocks are freed, an abort event is reported).
+  void cancel(uint64_t id);
+  // A paused request keeps its place and blocks but is not scheduled.
+  void set_paused(uint64_t id, bool paused);
+  bool has_work() const;
+  // One forward pass. Per-request failures are reported as events; a failing forward pass
+  // fails every request it held and is returned.
+  Status step(std::vector<RequestEvent>* events);
+  SchedulerStats stats() const;
+
+ private:
+  struct Request;
+  struct Scheduled {
+    Request* r;
+    int64_t n;  // tokens computed this step
+  };
+
+  void finish(Request* r, FinishReason reason, std::vector<RequestEvent>* events, Status error = Status::Ok());
+  void preempt(Request* r);
+  bool schedule_running(std::vector<Scheduled>* out, int64_t* budget);
+  void schedule_waiting(std::vector<Scheduled>* out, int64_t* budget);
+  void sample_token(Request* r, const float* logits, std::vector<RequestEvent>* events);
+
+  ModelRunner* runner_;
+  KvCache* cache_;
+  SchedulerOptions options_;
+  std::unordered_map<uint64_t, std::unique_ptr<Request>> requests_;
+  std::deque<Request*> running_;  // arrival order
+  std::deque<Request*> waiting_;  // preempted requests go back to the front
+  uint64_t arrivals_ = 0;
+  SchedulerStats stats_;
+  std::vector<float> logits_;
+};
+
+}  // namespace xlam
