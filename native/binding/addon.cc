@@ -219,7 +219,10 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    engine_.reset();  // running jobs keep their own reference; memory goes when they finish
+    // Unfinished requests end with ENGINE_CLOSED; running jobs keep their own reference, and
+    // the memory goes when the last of them returns.
+    if (engine_) engine_->close();
+    engine_.reset();
     return info.Env().Undefined();
   }
 

@@ -6,8 +6,9 @@
 namespace xlam {
 
 Engine::~Engine() {
-  scheduler_.reset();
-  forward_.reset();  // scratch and cache go before the model and the backend
+  close();
+  scheduler_.reset();  // scheduler, scratch and cache go before the model and the backend
+  forward_.reset();
   cache_.reset();
   model_.reset();
   backend_.reset();
@@ -38,6 +39,9 @@ Status Engine::load(const std::string& dir, const EngineOptions& options, std::u
   so.max_sequences = options.max_sequences;
   so.max_context = hp.n_ctx_train;
   e->scheduler_ = std::make_unique<Scheduler>(e->forward_.get(), e->cache_.get(), so);
+  e->stats_ = e->scheduler_->stats();
+  Engine* self = e.get();
+  e->thread_ = std::thread([self] { self->run(); });
   *out = std::move(e);
   return Status::Ok();
 }
@@ -52,8 +56,123 @@ EngineInfo Engine::info() const {
   return i;
 }
 
-Status Engine::generate(const GenerateRequest& req, GenerateResult* res) {
+SchedulerStats Engine::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void Engine::set_step_hook(std::function<void()> hook) {
+  std::lock_guard<std::mutex> lock(mu_);
+  step_hook_ = std::move(hook);
+}
+
+Status Engine::submit(RequestParams params, RequestHandler handler, uint64_t* id) {
+  XLAM_TRY(scheduler_->validate(params));
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::Error(Code::kEngineClosed, "the engine is closed");
+  *id = next_id_++;
+  inbox_.push_back(Op{Op::kAdd, *id, std::move(params), std::move(handler)});
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+void Engine::cancel(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  inbox_.push_back(Op{Op::kCancel, id, {}, {}});
+  cv_.notify_one();
+}
+
+void Engine::set_paused(uint64_t id, bool paused) {
+  std::lock_guard<std::mutex> lock(mu_);
+  inbox_.push_back(Op{paused ? Op::kPause : Op::kResume, id, {}, {}});
+  cv_.notify_one();
+}
+
+void Engine::close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Engine::run() {
+  std::vector<Op> ops;
+  std::vector<RequestEvent> events;
+  bool has_work = false;
+  std::function<void()> hook;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !inbox_.empty() || has_work; });
+      if (stopping_) break;
+      ops.swap(inbox_);
+      hook = step_hook_;
+    }
+    events.clear();
+    for (Op& op : ops) {
+      switch (op.kind) {
+        case Op::kAdd: {
+          Status st = scheduler_->add(op.id, std::move(op.params));
+          if (st.ok()) {
+            handlers_[op.id] = std::move(op.handler);
+          } else {  // validated at submit: only a state the caller could not see gets here
+            RequestEvent e;
+            e.id = op.id;
+            e.finish = FinishReason::kError;
+            e.error = st;
+            op.handler(e);
+          }
+          break;
+        }
+        case Op::kCancel: scheduler_->cancel(op.id); break;
+        case Op::kPause: scheduler_->set_paused(op.id, true); break;
+        case Op::kResume: scheduler_->set_paused(op.id, false); break;
+      }
+    }
+    ops.clear();
+    if (scheduler_->has_work()) {
+      scheduler_->step(&events);  // a failed forward pass fails its requests through events
+      for (const RequestEvent& e : events) {
+        auto it = handlers_.find(e.id);
+        if (it == handlers_.end()) continue;
+        it->second(e);
+        if (e.finish != FinishReason::kNone) handlers_.erase(it);
+      }
+    }
+    has_work = scheduler_->has_work();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_ = scheduler_->stats();
+    }
+    if (hook) hook();
+  }
+  // Closed: every request still known ends with ENGINE_CLOSED.
+  std::vector<Op> pending;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending.swap(inbox_);
+  }
+  RequestEvent e;
+  e.finish = FinishReason::kError;
+  e.error = Status::Error(Code::kEngineClosed, "the engine was closed before the request finished");
+  for (Op& op : pending)
+    if (op.kind == Op::kAdd) {
+      e.id = op.id;
+      op.handler(e);
+    }
+  for (auto& [id, handler] : handlers_) {
+    e.id = id;
+    handler(e);
+  }
+  handlers_.clear();
+  if (hook) hook();
+}
+
+Status Engine::generate(const GenerateRequest& req, GenerateResult* res) {
   *res = GenerateResult{};
   res->finish_reason = "length";
   if (req.max_tokens < 0) return Status::Error(Code::kInvalidArgument, "maxTokens must be >= 0");
@@ -63,29 +182,34 @@ Status Engine::generate(const GenerateRequest& req, GenerateResult* res) {
   p.sampling.temperature = 0;  // greedy
   p.stop_ids = req.stop_ids;
   p.top_logprobs = req.top_logprobs;
-  const uint64_t id = next_id_++;
-  XLAM_TRY(scheduler_->add(id, std::move(p)));
-  if (req.max_tokens == 0) {  // validated like any request, then nothing to generate
-    scheduler_->cancel(id);
-    std::vector<RequestEvent> events;
-    return scheduler_->step(&events);
-  }
-  std::vector<RequestEvent> events;
-  for (;;) {
-    XLAM_TRY(scheduler_->step(&events));
-    for (RequestEvent& e : events) {
-      if (e.id != id) continue;
-      if (e.token >= 0) {
-        res->tokens.push_back(e.token);
-        if (req.top_logprobs > 0) res->top_logprobs.push_back(std::move(e.top_logprobs));
-      }
-      if (e.finish == FinishReason::kError) return e.error;
-      if (e.finish != FinishReason::kNone) {
-        res->finish_reason = finish_reason_name(e.finish);
-        return Status::Ok();
-      }
+  if (req.max_tokens == 0) return scheduler_->validate(p);  // validated like any request; nothing to do
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    Status status;
+    GenerateResult result;
+  };
+  auto w = std::make_shared<Waiter>();
+  const bool want_lp = req.top_logprobs > 0;
+  uint64_t id = 0;
+  XLAM_TRY(submit(std::move(p), [w, want_lp](const RequestEvent& e) {
+    std::lock_guard<std::mutex> lock(w->mu);
+    if (e.token >= 0) {
+      w->result.tokens.push_back(e.token);
+      if (want_lp) w->result.top_logprobs.push_back(e.top_logprobs);
     }
-  }
+    if (e.finish == FinishReason::kNone) return;
+    if (e.finish == FinishReason::kError) w->status = e.error;
+    w->result.finish_reason = finish_reason_name(e.finish);
+    w->done = true;
+    w->cv.notify_all();
+  }, &id));
+  std::unique_lock<std::mutex> lock(w->mu);
+  w->cv.wait(lock, [&] { return w->done; });
+  if (!w->status.ok()) return w->status;
+  *res = std::move(w->result);
+  return Status::Ok();
 }
 
 }  // namespace xlam

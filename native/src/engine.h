@@ -1,10 +1,15 @@
-// The engine: a loaded model, its backend and KV cache, and generation.
-// (The scheduler with continuous batching arrives with the serving issue; for now requests
-// run one at a time, each in its own sequence of the paged cache.)
+// The engine: a loaded model, its backend, KV cache and scheduler, and one engine thread that
+// runs the scheduler's steps. Callers on any thread submit, cancel and pause requests through a
+// short-locked inbox (never waiting for a forward pass); events come back through per-request
+// handlers called on the engine thread, then a per-step hook (the binding batches them there).
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <thread>
+#include <unordered_map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,17 +53,42 @@ struct EngineInfo {
   int64_t block_size = 0;
 };
 
+// Called on the engine thread with each event of its request; the last one has finish set.
+using RequestHandler = std::function<void(const RequestEvent&)>;
+
 class Engine {
  public:
   static Status load(const std::string& dir, const EngineOptions& options, std::unique_ptr<Backend> backend,
                      std::unique_ptr<Engine>* out);
-  ~Engine();
+  ~Engine();  // close()
 
+  // Validates the request now (typed error, nothing queued) and queues it; *id names it.
+  Status submit(RequestParams params, RequestHandler handler, uint64_t* id);
+  // Takes effect at the next step: the request ends with an abort event.
+  void cancel(uint64_t id);
+  // A paused request keeps its place and KV blocks but is not scheduled (backpressure).
+  void set_paused(uint64_t id, bool paused);
+  // Called on the engine thread after the handlers of each step ran.
+  void set_step_hook(std::function<void()> hook);
+  // Stops the engine thread; requests not finished end with an ENGINE_CLOSED error event.
+  // Later submits fail with ENGINE_CLOSED. Idempotent.
+  void close();
+
+  // Blocking helper on submit(): greedy decoding of one request.
   Status generate(const GenerateRequest& request, GenerateResult* result);
   EngineInfo info() const;
+  SchedulerStats stats() const;
 
  private:
   Engine() = default;
+  void run();
+
+  struct Op {
+    enum Kind { kAdd, kCancel, kPause, kResume } kind;
+    uint64_t id;
+    RequestParams params;
+    RequestHandler handler;
+  };
 
   EngineOptions options_;
   std::unique_ptr<Backend> backend_;
@@ -66,8 +96,17 @@ class Engine {
   std::unique_ptr<KvCache> cache_;
   std::unique_ptr<Forward> forward_;
   std::unique_ptr<Scheduler> scheduler_;
+  std::unordered_map<uint64_t, RequestHandler> handlers_;  // engine thread only
+  std::function<void()> step_hook_;                        // engine thread only after start
+
+  mutable std::mutex mu_;  // guards the fields below; never held during a step
+  std::condition_variable cv_;
+  std::vector<Op> inbox_;
+  bool stopping_ = false;
+  bool closed_ = false;
   uint64_t next_id_ = 1;
-  std::mutex mu_;  // one generation at a time (the engine thread of the serving API replaces this)
+  SchedulerStats stats_;
+  std::thread thread_;
 };
 
 }  // namespace xlam

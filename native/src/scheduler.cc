@@ -44,10 +44,9 @@ Scheduler::~Scheduler() {
   for (auto& [id, r] : requests_) cache_->free_seq(&r->slots);
 }
 
-Status Scheduler::add(uint64_t id, RequestParams params) {
+Status Scheduler::validate(const RequestParams& params) const {
   const int64_t n_vocab = runner_->n_vocab();
   const int64_t n_prompt = static_cast<int64_t>(params.prompt.size());
-  if (requests_.count(id)) return Status::Error(Code::kInvalidArgument, "duplicate request id");
   if (n_prompt == 0) return Status::Error(Code::kInvalidArgument, "the prompt is empty");
   if (params.max_tokens < 1) return Status::Error(Code::kInvalidArgument, "maxTokens must be >= 1");
   if (params.top_logprobs < 0 || params.top_logprobs > 100)
@@ -63,6 +62,13 @@ Status Scheduler::add(uint64_t id, RequestParams params) {
     return Status::Error(Code::kContextOverflow, "prompt (" + std::to_string(n_prompt) + ") + maxTokens (" +
                                                      std::to_string(params.max_tokens) + ") exceeds the context of " +
                                                      std::to_string(limit) + " tokens");
+  return Status::Ok();
+}
+
+Status Scheduler::add(uint64_t id, RequestParams params) {
+  if (requests_.count(id)) return Status::Error(Code::kInvalidArgument, "duplicate request id");
+  XLAM_TRY(validate(params));
+  const int64_t n_prompt = static_cast<int64_t>(params.prompt.size());
   auto r = std::make_unique<Request>();
   r->id = id;
   r->arrival = arrivals_++;

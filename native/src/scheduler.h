@@ -65,8 +65,12 @@ class Scheduler {
   Scheduler(ModelRunner* runner, KvCache* cache, const SchedulerOptions& options);
   ~Scheduler();
 
+  // The checks add() makes, without queueing: usable from any thread (they read nothing the
+  // scheduler changes).
+  Status validate(const RequestParams& params) const;
   // Queues a request. INVALID_ARGUMENT for bad ids or sampling parameters, CONTEXT_OVERFLOW
   // when prompt + max_tokens cannot fit one sequence (the context or the whole KV cache).
+  // Also INVALID_ARGUMENT for an id already in use.
   Status add(uint64_t id, RequestParams params);
   // Ends a request at the next step (its blocks are freed, an abort event is reported).
   void cancel(uint64_t id);

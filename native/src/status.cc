@@ -27,6 +27,7 @@ const char* code_name(Code code) {
     case Code::kInvalidArgument: return "INVALID_ARGUMENT";
     case Code::kOutOfMemory: return "OUT_OF_MEMORY";
     case Code::kContextOverflow: return "CONTEXT_OVERFLOW";
+    case Code::kEngineClosed: return "ENGINE_CLOSED";
     case Code::kInternal: return "INTERNAL";
   }
   return "INTERNAL";

@@ -35,6 +35,7 @@ enum class Code {
   kInvalidArgument,    // INVALID_ARGUMENT
   kOutOfMemory,        // OUT_OF_MEMORY
   kContextOverflow,    // CONTEXT_OVERFLOW: the sequence would exceed the context or the KV pool
+  kEngineClosed,       // ENGINE_CLOSED: the engine was closed before the request finished
   kInternal,           // INTERNAL
 };
 
