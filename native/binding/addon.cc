@@ -12,24 +12,16 @@
 #include "../cpu/cpu-register.h"
 #include "../src/backend-registry.h"
 #include "../src/engine.h"
+#include "convert.h"
+#include "event-channel.h"
 
 namespace {
 
 using xlam::Status;
-
-Napi::Error make_error(Napi::Env env, const Status& st) {
-  Napi::Error err = Napi::Error::New(env, st.message);
-  err.Set("code", Napi::String::New(env, xlam::code_name(st.code)));
-  if (!st.file.empty()) err.Set("file", Napi::String::New(env, st.file));
-  if (!st.tensor.empty()) err.Set("tensor", Napi::String::New(env, st.tensor));
-  return err;
-}
-
-Napi::Error arg_error(Napi::Env env, const std::string& message) {
-  Napi::TypeError err = Napi::TypeError::New(env, message);
-  err.Set("code", Napi::String::New(env, "INVALID_ARGUMENT"));
-  return err;
-}
+using xlam::binding::arg_error;
+using xlam::binding::get_ids;
+using xlam::binding::get_int;
+using xlam::binding::make_error;
 
 // Runs a job off the event loop; converts C++ exceptions (allocation failure) into a Status.
 template <typename Job>
@@ -45,54 +37,23 @@ Status run_guarded(Job&& job) {
   }
 }
 
-// Reads an optional non-negative integer option.
-bool get_int(Napi::Env env, const Napi::Object& o, const char* key, int64_t lo, int64_t hi, int64_t* out) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return true;
-  if (!v.IsNumber()) {
-    arg_error(env, std::string(key) + " must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d >= static_cast<double>(lo) && d <= static_cast<double>(hi)) || d != static_cast<double>(static_cast<int64_t>(d))) {
-    arg_error(env, std::string(key) + " must be an integer in " + std::to_string(lo) + ".." + std::to_string(hi))
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = static_cast<int64_t>(d);
-  return true;
-}
-
-bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t>* out) {
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
-    Napi::Int32Array a = v.As<Napi::Int32Array>();
-    out->assign(a.Data(), a.Data() + a.ElementLength());
-    return true;
-  }
-  if (!v.IsArray()) {
-    arg_error(env, std::string(what) + " must be an array of token ids").ThrowAsJavaScriptException();
-    return false;
-  }
-  Napi::Array a = v.As<Napi::Array>();
-  out->resize(a.Length());
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
-    double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
-    if (!(d >= 0 && d <= 2147483647.0) || d != static_cast<double>(static_cast<int32_t>(d))) {
-      arg_error(env, std::string(what) + "[" + std::to_string(i) + "] is not a token id").ThrowAsJavaScriptException();
-      return false;
-    }
-    (*out)[i] = static_cast<int32_t>(d);
-  }
-  return true;
-}
-
 class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeEngine",
                        {InstanceMethod("generateTokens", &NativeEngine::GenerateTokens),
+                        InstanceMethod("listen", &NativeEngine::Listen),
+                        InstanceMethod("submit", &NativeEngine::Submit),
+                        InstanceMethod("cancel", &NativeEngine::Cancel),
+                        InstanceMethod("pause", &NativeEngine::Pause),
+                        InstanceMethod("resume", &NativeEngine::Resume),
+                        InstanceMethod("stats", &NativeEngine::Stats),
                         InstanceMethod("info", &NativeEngine::Info), InstanceMethod("close", &NativeEngine::Close)});
+  }
+
+  ~NativeEngine() override {
+    if (engine_) engine_->close();  // joins the engine thread: no more deliveries
+    if (channel_) channel_->release();
   }
 
   explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
@@ -218,15 +179,111 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return o;
   }
 
+  // Throws ENGINE_CLOSED when closed; returns false then.
+  bool open(Napi::Env env) {
+    if (engine_) return true;
+    make_error(env, Status::Error(xlam::Code::kEngineClosed, "the engine is closed")).ThrowAsJavaScriptException();
+    return false;
+  }
+
+  // listen(fn): fn(events[]) receives every event, in batches, on the JS thread.
+  Napi::Value Listen(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open(env)) return env.Undefined();
+    if (info.Length() != 1 || !info[0].IsFunction()) {
+      arg_error(env, "listen(fn) needs a function").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (channel_) {
+      arg_error(env, "listen() may be called once").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    channel_ = std::make_unique<xlam::binding::EventChannel>(env, info[0].As<Napi::Function>());
+    engine_->set_step_hook(channel_->hook());
+    return env.Undefined();
+  }
+
+  // submit(request) -> id; validation errors throw synchronously with a code.
+  Napi::Value Submit(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open(env)) return env.Undefined();
+    if (!channel_) {
+      arg_error(env, "call listen() before submit()").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (info.Length() != 1 || !info[0].IsObject()) {
+      arg_error(env, "submit(request) needs a request object").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    xlam::RequestParams params;
+    if (!xlam::binding::get_request(env, info[0].As<Napi::Object>(), &params)) return env.Undefined();
+    uint64_t id = 0;
+    Status st = engine_->submit(std::move(params), channel_->handler(), &id);
+    if (st.ok()) channel_->track(env);
+    if (!st.ok()) {
+      make_error(env, st).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    return Napi::Number::New(env, static_cast<double>(id));
+  }
+
+  bool request_id(const Napi::CallbackInfo& info, uint64_t* id) {
+    if (info.Length() != 1 || !info[0].IsNumber()) {
+      arg_error(info.Env(), "expected a request id").ThrowAsJavaScriptException();
+      return false;
+    }
+    *id = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    return true;
+  }
+
+  Napi::Value Cancel(const Napi::CallbackInfo& info) {
+    uint64_t id;
+    if (engine_ && request_id(info, &id)) engine_->cancel(id);
+    return info.Env().Undefined();
+  }
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    uint64_t id;
+    if (engine_ && request_id(info, &id)) engine_->set_paused(id, true);
+    return info.Env().Undefined();
+  }
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    uint64_t id;
+    if (engine_ && request_id(info, &id)) engine_->set_paused(id, false);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open(env)) return env.Undefined();
+    const xlam::SchedulerStats s = engine_->stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("running", static_cast<double>(s.running));
+    o.Set("waiting", static_cast<double>(s.waiting));
+    o.Set("kvBlocksTotal", static_cast<double>(s.kv_blocks_total));
+    o.Set("kvBlocksUsed", static_cast<double>(s.kv_blocks_used));
+    o.Set("kvBlocksCached", static_cast<double>(s.kv_blocks_cached));
+    o.Set("prefixCacheHitTokens", static_cast<double>(s.prefix_cache_hit_tokens));
+    o.Set("promptTokensComputed", static_cast<double>(s.prompt_tokens_computed));
+    o.Set("generatedTokens", static_cast<double>(s.generated_tokens));
+    o.Set("steps", static_cast<double>(s.steps));
+    o.Set("preemptions", static_cast<double>(s.preemptions));
+    return o;
+  }
+
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    // Unfinished requests end with ENGINE_CLOSED; running jobs keep their own reference, and
-    // the memory goes when the last of them returns.
+    // Unfinished requests end with ENGINE_CLOSED (delivered now, before close returns); running
+    // jobs keep their own reference, and the memory goes when the last of them returns.
     if (engine_) engine_->close();
+    if (channel_) {
+      channel_->drain(info.Env());
+      channel_->release();
+    }
     engine_.reset();
     return info.Env().Undefined();
   }
 
   std::shared_ptr<xlam::Engine> engine_;
+  std::unique_ptr<xlam::binding::EventChannel> channel_;
 };
 
 struct AddonData {

@@ -1,0 +1,31 @@
+// Conversions between JS values and engine structs, shared by the binding's files.
+#pragma once
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "../src/scheduler.h"
+#include "../src/status.h"
+
+namespace xlam::binding {
+
+// A JS Error carrying `code` (and `file`, `tensor` when set) for lib/errors.ts to type.
+Napi::Error make_error(Napi::Env env, const Status& st);
+// A TypeError with code INVALID_ARGUMENT.
+Napi::Error arg_error(Napi::Env env, const std::string& message);
+
+// Optional integer option in lo..hi; false (with a pending JS exception) when invalid.
+bool get_int(Napi::Env env, const Napi::Object& o, const char* key, int64_t lo, int64_t hi, int64_t* out);
+// Optional finite number option; false (with a pending JS exception) when invalid.
+bool get_number(Napi::Env env, const Napi::Object& o, const char* key, double* out);
+// Token ids from an array of integers or an Int32Array.
+bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t>* out);
+
+// A submit() request object into RequestParams (shape checks only; ranges are the engine's).
+bool get_request(Napi::Env env, const Napi::Object& o, RequestParams* out);
+
+// One event as a JS object: {id, token, topLogprobs?, finish, error?, usage?}.
+Napi::Object event_to_js(Napi::Env env, const RequestEvent& e);
+
+}  // namespace xlam::binding
