@@ -11,8 +11,20 @@
  */
 import { z } from 'zod';
 
-import { fromNative, XlamEngineClosedError, XlamInvalidArgumentError } from './errors.js';
-import { native, type NativeEngine, type NativeEngineInfo } from './native.js';
+import { fromNative, XlamAbortError, XlamEngineClosedError, XlamInvalidArgumentError } from './errors.js';
+import { native, type NativeEngine, type NativeEngineInfo, type NativeEvent, type NativeRequest, type NativeStats } from './native.js';
+import { parseToolCalls } from './parse/parse.js';
+import type { ParseResult } from './parse/types.js';
+import { ToolCallStreamParser } from './parse/stream.js';
+import type { ChatMessage } from './prompt/types.js';
+import { PromptRenderer } from './prompt/formats/index.js';
+import { samplingDefaults, type SamplingDefaults } from './serving/generation-defaults.js';
+import { GenerateRequestSchema, type GenerateRequest, type GenerateResult, type ParsedGenerateRequest } from './serving/request.js';
+import { RequestRun } from './serving/request-run.js';
+import type { StreamEvent } from './serving/stream-events.js';
+import { Tokenizer } from './tokenizer/tokenizer.js';
+import { normalizeTools, type ToolInput } from './tools/normalize.js';
+import type { ToolDefinition } from './tools/types.js';
 
 /** Options of {@link Engine.load}. */
 export const LoadOptionsSchema = z
@@ -48,6 +60,12 @@ export const LoadOptionsSchema = z
      * Defaults to `512`.
      */
     maxBatchTokens: z.number().int().min(1).max(1 << 20).default(512),
+    /**
+     * Most requests running at once (continuous batching); more wait in a queue.
+     * @example 16
+     * Defaults to `64`.
+     */
+    maxSequences: z.number().int().min(1).max(4096).default(64),
   })
   .strict();
 
@@ -95,6 +113,28 @@ export interface GenerateTokensResult {
 }
 
 export type EngineInfo = NativeEngineInfo;
+export type EngineStats = Omit<NativeStats, 'preemptions'> & { preemptions: number };
+
+/** The result of {@link Engine.callTools}. */
+export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseResult<T> {
+  finishReason: GenerateResult['finishReason'];
+  usage: GenerateResult['usage'];
+  /** The model's whole output text. */
+  raw: string;
+}
+
+/** Stream events buffered before the request is paused (backpressure), and resumed below. */
+const HIGH_WATER = 64;
+const LOW_WATER = 16;
+
+interface Prepared {
+  request: NativeRequest;
+  tokenizer: Tokenizer | undefined;
+  tools: ToolDefinition[] | undefined;
+  format: PromptRenderer['format'] | undefined;
+  stops: string[];
+  signal: AbortSignal | undefined;
+}
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
   const r = schema.safeParse(value);
@@ -108,9 +148,18 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
 
 export class Engine {
   #native: NativeEngine | undefined;
+  #dir: string;
+  #sinks = new Map<number, (e: NativeEvent) => void>();
+  #tokenizer: Promise<Tokenizer> | undefined;
+  #renderer: Promise<PromptRenderer> | undefined;
+  #defaults: Promise<SamplingDefaults> | undefined;
 
-  private constructor(handle: NativeEngine) {
+  private constructor(handle: NativeEngine, dir: string) {
     this.#native = handle;
+    this.#dir = dir;
+    handle.listen((events) => {
+      for (const e of events) this.#sinks.get(e.id)?.(e);
+    });
   }
 
   /**
@@ -123,7 +172,7 @@ export class Engine {
       throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'path: expected a model folder path');
     const opts = parse(LoadOptionsSchema, options, 'options');
     try {
-      return new Engine(await native().loadEngine(path, opts));
+      return new Engine(await native().loadEngine(path, opts), path);
     } catch (err) {
       throw fromNative(err);
     }
@@ -143,6 +192,193 @@ export class Engine {
         topLogprobs: opts.topLogprobs,
         stopIds: opts.stopTokenIds,
       });
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** The model folder's tokenizer, loaded on first use. */
+  tokenizer(): Promise<Tokenizer> {
+    this.#tokenizer ??= Tokenizer.fromDir(this.#dir);
+    return this.#tokenizer;
+  }
+
+  /** The model folder's prompt renderer (format and chat template), loaded on first use. */
+  promptRenderer(): Promise<PromptRenderer> {
+    this.#renderer ??= PromptRenderer.fromDir(this.#dir);
+    return this.#renderer;
+  }
+
+  async #prepare(r: ParsedGenerateRequest): Promise<Prepared> {
+    const handle = this.#handle();
+    const tools = r.tools ? (normalizeTools(r.tools as ToolInput[]) as ToolDefinition[]) : undefined;
+    let ids: number[];
+    let tokenizer: Tokenizer | undefined;
+    let format: PromptRenderer['format'] | undefined;
+    if (r.promptTokens) {
+      ids = r.promptTokens;
+      tokenizer = await this.tokenizer().catch(() => undefined);  // text output when the folder has one
+    } else {
+      tokenizer = await this.tokenizer();
+      if (r.prompt !== undefined) {
+        ids = tokenizer.encode(r.prompt);
+      } else {
+        const renderer = await this.promptRenderer();
+        format = renderer.format;
+        const text = renderer.render({ messages: r.messages as ChatMessage[], tools, addGenerationPrompt: true });
+        ids = tokenizer.encode(text, { addSpecialTokens: false });
+      }
+    }
+    if (ids.length === 0) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'the prompt has no tokens');
+    this.#defaults ??= samplingDefaults(this.#dir);
+    const d = await this.#defaults;
+    const eos = new Set<number>(r.ignoreEos ? [] : handle.info().eosTokenIds);
+    if (!r.ignoreEos && tokenizer?.eosTokenId != null) eos.add(tokenizer.eosTokenId);
+    for (const id of r.stopTokenIds ?? []) eos.add(id);
+    const request: NativeRequest = {
+      promptIds: ids,
+      maxTokens: r.maxTokens,
+      temperature: r.temperature ?? d.temperature,
+      topP: r.topP ?? d.topP ?? 1,
+      topK: r.topK ?? d.topK ?? 0,
+      minP: r.minP ?? 0,
+      repetitionPenalty: r.repetitionPenalty ?? d.repetitionPenalty ?? 1,
+      presencePenalty: r.presencePenalty ?? 0,
+      frequencyPenalty: r.frequencyPenalty ?? 0,
+      logitBias: Object.entries(r.logitBias ?? {}).map(([k, v]) => [Number(k), v] as [number, number]),
+      seed: r.seed ?? Math.floor(Math.random() * Number.MAX_SAFE_INTEGER),
+      stopIds: [...eos],
+      topLogprobs: r.logprobs,
+    };
+    const stops = r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
+    return { request, tokenizer, tools, format, stops, signal: r.signal };
+  }
+
+  /** Submits a prepared request; the run's end removes its sink and abort listener. */
+  #submit(p: Prepared, run: (cancel: () => void) => RequestRun): number {
+    const handle = this.#handle();
+    if (p.signal?.aborted) throw new XlamAbortError('ABORTED', 'the request was aborted before it started');
+    let id: number;
+    try {
+      id = handle.submit(p.request);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    const r = run(() => this.#native?.cancel(id));
+    const onAbort = () => {
+      r.markAborted();
+      this.#native?.cancel(id);
+    };
+    p.signal?.addEventListener('abort', onAbort, { once: true });
+    this.#sinks.set(id, (e) => {
+      if (e.finish) {
+        this.#sinks.delete(id);
+        p.signal?.removeEventListener('abort', onAbort);
+      }
+      r.onEvent(e);
+    });
+    return id;
+  }
+
+  /**
+   * Generates from a prompt, prompt tokens or chat messages (with tools), batched with every
+   * other request of the engine.
+   * @example `const { text } = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 64 })`
+   */
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    const r = parse(GenerateRequestSchema, request, 'request');
+    const p = await this.#prepare(r);
+    return new Promise<GenerateResult>((resolve, reject) => {
+      this.#submit(p, (cancel) =>
+        new RequestRun(p.tokenizer?.detokenizer({ skipSpecialTokens: true }), p.stops, {
+          text: () => {},
+          stop: cancel,
+          end: (result, error) => (error ? reject(error) : resolve(result!)),
+        }),
+      );
+    });
+  }
+
+  /**
+   * Streams a request: text deltas (with tools: the streaming tool-call events), then
+   * `{ type: 'done', finishReason, usage }`. Leaving the loop early cancels the request; a
+   * consumer that stops reading pauses it instead of buffering without bound.
+   */
+  async *stream(request: GenerateRequest): AsyncGenerator<StreamEvent, void, undefined> {
+    const r = parse(GenerateRequestSchema, request, 'request');
+    const p = await this.#prepare(r);
+    const parser = p.tools ? new ToolCallStreamParser(p.tools, { format: p.format ?? 'auto' }) : undefined;
+    const queue: StreamEvent[] = [];
+    let wake: (() => void) | undefined;
+    let finished = false;
+    let failure: unknown;
+    let paused = false;
+    const push = (events: StreamEvent[]) => {
+      queue.push(...events);
+      if (!paused && queue.length > HIGH_WATER && !finished) {
+        paused = true;
+        this.#native?.pause(id);
+      }
+      wake?.();
+    };
+    const text = (delta: string) => push(parser ? (parser.push(delta) as StreamEvent[]) : [{ type: 'text', delta }]);
+    const id = this.#submit(p, (cancel) =>
+      new RequestRun(p.tokenizer?.detokenizer({ skipSpecialTokens: true }), p.stops, {
+        text,
+        stop: cancel,
+        end: (result, error) => {
+          finished = true;
+          if (error) {
+            failure = error;
+            wake?.();
+            return;
+          }
+          if (parser) push(parser.end() as StreamEvent[]);
+          push([{ type: 'done', finishReason: result!.finishReason, usage: result!.usage }]);
+        },
+      }),
+    );
+    try {
+      for (;;) {
+        while (queue.length > 0) {
+          const ev = queue.shift()!;
+          if (paused && queue.length <= LOW_WATER) {
+            paused = false;
+            this.#native?.resume(id);
+          }
+          yield ev;
+        }
+        if (failure !== undefined) throw failure;
+        if (finished) return;
+        await new Promise<void>((res) => (wake = res));
+        wake = undefined;
+      }
+    } finally {
+      if (!finished) this.#native?.cancel(id);
+    }
+  }
+
+  /**
+   * Asks the model for tool calls: renders the messages with the tools in the model's own
+   * format, generates, and parses the answer into typed calls (a call that fails validation
+   * carries an `error` instead of throwing).
+   * @example `const { calls } = await engine.callTools([{ role: 'user', content: 'Weather in Paris?' }], [weather])`
+   */
+  async callTools<const T extends readonly ToolInput[]>(
+    messages: ChatMessage[],
+    tools: T,
+    options: Omit<GenerateRequest, 'messages' | 'tools' | 'prompt' | 'promptTokens'> = {},
+  ): Promise<CallToolsResult<T>> {
+    const result = await this.generate({ ...options, messages, tools: [...tools] });
+    const format = (await this.promptRenderer()).format;
+    const parsed = parseToolCalls(result.text, tools, { format });
+    return { ...parsed, finishReason: result.finishReason, usage: result.usage, raw: result.text };
+  }
+
+  /** Scheduler and KV-cache counters. */
+  stats(): EngineStats {
+    try {
+      return this.#handle().stats();
     } catch (err) {
       throw fromNative(err);
     }

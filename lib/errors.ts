@@ -33,6 +33,9 @@ export class XlamInvalidArgumentError extends XlamError {}
 /** The prompt plus the tokens asked for do not fit the model's context or the KV cache. */
 export class XlamContextOverflowError extends XlamError {}
 
+/** The request was cancelled through its AbortSignal. */
+export class XlamAbortError extends XlamError {}
+
 /** The engine was closed before or while the call ran. */
 export class XlamEngineClosedError extends XlamError {}
 
@@ -68,6 +71,7 @@ export function fromNative(err: unknown): unknown {
     case 'INVALID_ARGUMENT': return new XlamInvalidArgumentError(code, e.message);
     case 'CONTEXT_OVERFLOW': return new XlamContextOverflowError(code, e.message);
     case 'ENGINE_CLOSED': return new XlamEngineClosedError(code, e.message);
+    case 'ABORTED': return new XlamAbortError(code, e.message);
     case 'OUT_OF_MEMORY': return new XlamOutOfMemoryError(code, e.message);
     default: return new XlamInternalError(code, e.message);
   }

@@ -14,6 +14,7 @@ export interface NativeLoadOptions {
   blockSize?: number;
   kvCacheTokens?: number;
   maxBatchTokens?: number;
+  maxSequences?: number;
 }
 
 export interface NativeGenerateOptions {
@@ -48,8 +49,62 @@ export interface NativeEngineInfo {
   bosTokenId: number;
 }
 
+/** One request as the engine takes it (ranges are checked natively). */
+export interface NativeRequest {
+  promptIds: number[];
+  maxTokens: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  logitBias?: Array<[number, number]>;
+  seed?: number;
+  stopIds?: number[];
+  topLogprobs?: number;
+}
+
+export interface NativeUsage {
+  promptTokens: number;
+  cachedPromptTokens: number;
+  completionTokens: number;
+}
+
+/** One event of one request; the last has `finish` set (and `usage`). */
+export interface NativeEvent {
+  id: number;
+  token: number; // -1: none
+  topLogprobs?: Array<[number, number]>;
+  finish: '' | 'stop' | 'length' | 'abort' | 'error';
+  error?: { code: string; message: string };
+  usage?: NativeUsage;
+}
+
+export interface NativeStats {
+  running: number;
+  waiting: number;
+  kvBlocksTotal: number;
+  kvBlocksUsed: number;
+  kvBlocksCached: number;
+  prefixCacheHitTokens: number;
+  promptTokensComputed: number;
+  generatedTokens: number;
+  steps: number;
+  preemptions: number;
+}
+
 export interface NativeEngine {
   generateTokens(promptIds: number[] | Int32Array, options?: NativeGenerateOptions): Promise<NativeGenerateResult>;
+  /** Once: every event of every request, in batches (one call per engine step at most). */
+  listen(listener: (events: NativeEvent[]) => void): void;
+  /** Queues a request; throws a coded error when it is invalid. */
+  submit(request: NativeRequest): number;
+  cancel(id: number): void;
+  pause(id: number): void;
+  resume(id: number): void;
+  stats(): NativeStats;
   info(): NativeEngineInfo;
   close(): void;
 }

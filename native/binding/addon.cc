@@ -363,6 +363,9 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
     v = options.max_batch_tokens;
     if (!get_int(env, o, "maxBatchTokens", 1, 1 << 20, &v)) return env.Undefined();
     options.max_batch_tokens = v;
+    v = options.max_sequences;
+    if (!get_int(env, o, "maxSequences", 1, 4096, &v)) return env.Undefined();
+    options.max_sequences = v;
   }
   auto* worker = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(options));
   Napi::Promise p = worker->Promise();
