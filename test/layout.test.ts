@@ -61,7 +61,7 @@ t.test('native dependencies point one way', async (t) => {
     for (const inc of includes(f)) t.notMatch(inc, /napi|node_api|binding\/|cuda/, `${f} includes ${inc}`);
   }
   const napiUsers = files('native', cxx).filter((f) => includes(f).some((i) => /^napi\.h$|node_api/.test(i)));
-  t.same(napiUsers.map((f) => relative('native', f)), ['binding/addon.cc'], 'only the binding includes napi.h');
+  t.ok(napiUsers.length > 0 && napiUsers.every((f) => relative('native', f).startsWith('binding/')), 'only native/binding includes napi.h');
 });
 
 t.test('only lib/native.ts loads the addon', async (t) => {

@@ -1,5 +1,7 @@
 #include "thread-pool.h"
 
+#include "../src/thread-priority.h"
+
 namespace xlam::cpu {
 
 namespace {
@@ -46,6 +48,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
 }
 
 void ThreadPool::worker(int index) {
+  lower_thread_priority();
   uint64_t seen = 0;
   for (;;) {
     const std::function<void(int64_t, int64_t)>* job;

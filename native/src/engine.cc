@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "thread-priority.h"
+
 
 namespace xlam {
 
@@ -100,6 +102,7 @@ void Engine::close() {
 }
 
 void Engine::run() {
+  lower_thread_priority();
   std::vector<Op> ops;
   std::vector<RequestEvent> events;
   bool has_work = false;

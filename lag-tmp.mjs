@@ -1,0 +1,13 @@
+import { Engine } from './dist/lib/index.js';
+import { PerformanceObserver } from 'node:perf_hooks';
+const e = await Engine.load('test/fixtures/models/qwen2-f32');
+const reqs = Array.from({ length: 16 }, (_, i) => ({ promptTokens: Array.from({ length: 1 + (i * 23) % 70 }, (_, k) => 2000 + k), ignoreEos: true, temperature: 0 }));
+const run = (m) => Promise.all(reqs.map(async (r) => { for await (const ev of e.stream({ ...r, maxTokens: m })) ; }));
+await run(2); await new Promise(r => setTimeout(r, 200));
+const gcs = []; const obs = new PerformanceObserver((l) => { for (const en of l.getEntries()) gcs.push([(en.startTime).toFixed(0), en.duration.toFixed(1), en.detail?.kind]); }); obs.observe({ entryTypes: ['gc'] });
+let last = performance.now(); const gaps = [];
+const iv = setInterval(() => { const now = performance.now(); if (now - last > 6) gaps.push([last.toFixed(0), (now - last).toFixed(1)]); last = now; }, 1);
+await run(24);
+clearInterval(iv);
+console.log('gaps', JSON.stringify(gaps)); console.log('gc>2ms', JSON.stringify(gcs.filter(g => +g[1] > 2)));
+await e.close();
