@@ -6,10 +6,11 @@ import { UsageError, type Command } from './cli/common.js';
 import { generate } from './cli/generate.js';
 import { info } from './cli/info.js';
 import { prompt } from './cli/prompt.js';
+import { call, run } from './cli/run.js';
 import { tokenize } from './cli/tokenize.js';
 import { XlamError } from './errors.js';
 
-const COMMANDS: Record<string, Command> = { generate, info, tokenize, prompt };
+const COMMANDS: Record<string, Command> = { generate, run, call, info, tokenize, prompt };
 const USAGE = 'usage:\n' + Object.values(COMMANDS).map((c) => '  ' + c.usage).join('\n');
 
 async function main(argv: string[]): Promise<number> {

@@ -1,26 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
-import { XlamInvalidArgumentError } from '../errors.js';
 import { PROMPT_FORMATS, PromptRenderer, type PromptFormat } from '../prompt/formats/index.js';
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { normalizeTools, type ToolInput } from '../tools/normalize.js';
 import type { ToolDefinition } from '../tools/types.js';
-import { required, UsageError, type Command } from './common.js';
-
-async function readJsonFile(file: string, flag: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `--${flag} ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `--${flag} ${file}: not JSON: ${(err as Error).message}`);
-  }
-}
+import { readConversation, required, UsageError, type Command } from './common.js';
 
 /**
  * `xlam prompt`: the prompt text and token ids of a conversation for a model folder (chat
@@ -51,19 +35,8 @@ export const prompt: Command = {
     if (format !== undefined && !PROMPT_FORMATS.includes(format as PromptFormat)) {
       throw new UsageError(`--format must be one of ${PROMPT_FORMATS.join(', ')}`);
     }
-    let messages = await readJsonFile(messagesFile, 'messages');
-    let rawTools: unknown;
-    if (messages && typeof messages === 'object' && !Array.isArray(messages) && 'messages' in messages) {
-      // A chat-completions request body: its messages, and its tools unless --tools is given.
-      rawTools = (messages as { tools?: unknown }).tools ?? undefined;
-      messages = (messages as { messages: unknown }).messages;
-    }
-    if (values.tools !== undefined) rawTools = await readJsonFile(values.tools, 'tools');
-    let tools: ToolDefinition[] | undefined;
-    if (rawTools !== undefined && rawTools !== null) {
-      if (!Array.isArray(rawTools)) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'tools: expected a JSON array of tools');
-      tools = normalizeTools(rawTools as ToolInput[]);
-    }
+    const { messages, rawTools } = await readConversation(messagesFile, values.tools);
+    const tools: ToolDefinition[] | undefined = rawTools ? normalizeTools(rawTools as ToolInput[]) : undefined;
     const renderer = await PromptRenderer.fromDir(model, { format: format as PromptFormat | undefined });
     const text = renderer.render({ messages, tools, addGenerationPrompt: true, templateName: values['template-name'] });
     const ids = (await Tokenizer.fromDir(model)).encode(text, { addSpecialTokens: false });

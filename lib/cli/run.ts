@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+
+import { Engine } from '../engine.js';
+import type { ChatMessage } from '../prompt/types.js';
+import type { GenerateRequest } from '../serving/request.js';
+import type { ToolInput } from '../tools/normalize.js';
+import { intFlag, readConversation, required, UsageError, type Command } from './common.js';
+
+const SAMPLING_FLAGS = {
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
+  seed: { type: 'string' },
+} as const;
+
+function num(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number`);
+  return n;
+}
+
+/** Sampling options from the shared flags. */
+export function samplingFlags(values: { [K in keyof typeof SAMPLING_FLAGS]?: string }): Partial<GenerateRequest> {
+  const out: Partial<GenerateRequest> = { maxTokens: intFlag(values['max-tokens'], 'max-tokens', 256) };
+  const temperature = num(values.temperature, 'temperature');
+  const topP = num(values['top-p'], 'top-p');
+  if (temperature !== undefined) out.temperature = temperature;
+  if (topP !== undefined) out.topP = topP;
+  if (values['top-k'] !== undefined) out.topK = intFlag(values['top-k'], 'top-k', 0);
+  if (values.seed !== undefined) out.seed = intFlag(values.seed, 'seed', 0);
+  return out;
+}
+
+/** `xlam run`: generate from a prompt or a conversation (with tools), printing the text. */
+export const run: Command = {
+  usage: `xlam run --model DIR (--prompt TEXT | --messages FILE) [--tools FILE] [--stream]
+                [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        model: { type: 'string' },
+        prompt: { type: 'string' },
+        messages: { type: 'string' },
+        tools: { type: 'string' },
+        stream: { type: 'boolean', default: false },
+        ...SAMPLING_FLAGS,
+      },
+      strict: true,
+    });
+    const model = required(values.model, 'model', 'DIR');
+    if ((values.prompt === undefined) === (values.messages === undefined)) throw new UsageError('give --prompt TEXT or --messages FILE');
+    const request: GenerateRequest = { ...samplingFlags(values) };
+    if (values.prompt !== undefined) {
+      request.prompt = values.prompt;
+    } else {
+      const { messages, rawTools } = await readConversation(values.messages!, values.tools);
+      request.messages = messages as ChatMessage[];
+      if (rawTools) request.tools = rawTools as ToolInput[];
+    }
+    const engine = await Engine.load(model);
+    try {
+      if (!values.stream) {
+        const r = await engine.generate(request);
+        process.stdout.write(r.text + '\n');
+        return;
+      }
+      for await (const ev of engine.stream(request)) {
+        if (ev.type === 'text') process.stdout.write(ev.delta);
+        else if (ev.type === 'tool_call_end') process.stdout.write(`\n[tool call] ${JSON.stringify({ name: ev.call.name, arguments: ev.call.arguments, error: ev.call.error })}\n`);
+        else if (ev.type === 'done') process.stdout.write(`\n[${ev.finishReason}] ${JSON.stringify(ev.usage)}\n`);
+      }
+    } finally {
+      await engine.close();
+    }
+  },
+};
+
+/** `xlam call`: the tool calls the model makes for a conversation. */
+export const call: Command = {
+  usage: `xlam call --model DIR --messages FILE --tools FILE [--json] [--max-tokens N] [--temperature T] [--seed S]`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: { model: { type: 'string' }, messages: { type: 'string' }, tools: { type: 'string' }, json: { type: 'boolean', default: false }, ...SAMPLING_FLAGS },
+      strict: true,
+    });
+    const model = required(values.model, 'model', 'DIR');
+    const { messages, rawTools } = await readConversation(required(values.messages, 'messages', 'FILE'), required(values.tools, 'tools', 'FILE'));
+    const engine = await Engine.load(model);
+    try {
+      const r = await engine.callTools(messages as ChatMessage[], (rawTools ?? []) as ToolInput[], samplingFlags(values));
+      const out = { calls: r.calls.map(({ id, name, arguments: a, error }) => ({ id, name, arguments: a, ...(error ? { error } : {}) })), text: r.text, finishReason: r.finishReason, usage: r.usage };
+      process.stdout.write(values.json ? JSON.stringify(out) + '\n' : `${JSON.stringify(out, null, 2)}\n`);
+    } finally {
+      await engine.close();
+    }
+  },
+};
