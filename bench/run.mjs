@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { benchLoad } from './load.mjs';
+import { benchServing } from './serving.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const readme = join(here, 'README.md');
@@ -28,6 +29,19 @@ const lines = [
   '',
   `${load.weightTensorsMapped} of ${load.weightTensors} weight tensors are read in place from the mapping (zero-copy).`,
 ];
+const serving = await benchServing();
+const c1 = serving.decode[0].tokensPerSecond;
+lines.push(
+  '',
+  '### Serving: continuous batching and prefix caching (same checkpoint)',
+  '',
+  '| concurrency | decode tokens/s (aggregate, after prefill) | vs concurrency 1 |',
+  '| --- | --- | --- |',
+  ...serving.decode.map((d) => `| ${d.concurrency} | ${d.tokensPerSecond.toFixed(2)} | ${(d.tokensPerSecond / c1).toFixed(2)}× |`),
+  '',
+  `Time to first token, xLAM-2 prompt with 10 BFCL tools (${serving.promptTokens} prompt tokens): cold ${(serving.coldMs / 1000).toFixed(2)} s, ` +
+    `prefix-cached ${(serving.cachedMs / 1000).toFixed(2)} s (${serving.cachedTokens} tokens from the cache): ${(serving.coldMs / serving.cachedMs).toFixed(1)}× faster.`,
+);
 console.log(lines.join('\n'));
 
 const text = readFileSync(readme, 'utf8');

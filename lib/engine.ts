@@ -153,6 +153,7 @@ export class Engine {
   #tokenizer: Promise<Tokenizer> | undefined;
   #renderer: Promise<PromptRenderer> | undefined;
   #defaults: Promise<SamplingDefaults> | undefined;
+  #eosIds: number[] | undefined;
 
   private constructor(handle: NativeEngine, dir: string) {
     this.#native = handle;
@@ -232,7 +233,8 @@ export class Engine {
     if (ids.length === 0) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'the prompt has no tokens');
     this.#defaults ??= samplingDefaults(this.#dir);
     const d = await this.#defaults;
-    const eos = new Set<number>(r.ignoreEos ? [] : handle.info().eosTokenIds);
+    this.#eosIds ??= handle.info().eosTokenIds;
+    const eos = new Set<number>(r.ignoreEos ? [] : this.#eosIds);
     if (!r.ignoreEos && tokenizer?.eosTokenId != null) eos.add(tokenizer.eosTokenId);
     for (const id of r.stopTokenIds ?? []) eos.add(id);
     const request: NativeRequest = {
