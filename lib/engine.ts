@@ -211,7 +211,7 @@ export class Engine {
   }
 
   async #prepare(r: ParsedGenerateRequest): Promise<Prepared> {
-    const handle = this.#handle();
+    this.#handle(); // typed ENGINE_CLOSED up front
     const tools = r.tools ? (normalizeTools(r.tools as ToolInput[]) as ToolDefinition[]) : undefined;
     let ids: number[];
     let tokenizer: Tokenizer | undefined;
@@ -233,7 +233,7 @@ export class Engine {
     if (ids.length === 0) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'the prompt has no tokens');
     this.#defaults ??= samplingDefaults(this.#dir);
     const d = await this.#defaults;
-    this.#eosIds ??= handle.info().eosTokenIds;
+    this.#eosIds ??= this.info().eosTokenIds; // typed ENGINE_CLOSED if closed while preparing
     const eos = new Set<number>(r.ignoreEos ? [] : this.#eosIds);
     if (!r.ignoreEos && tokenizer?.eosTokenId != null) eos.add(tokenizer.eosTokenId);
     for (const id of r.stopTokenIds ?? []) eos.add(id);
