@@ -66,6 +66,15 @@ export const LoadOptionsSchema = z
      * Defaults to `64`.
      */
     maxSequences: z.number().int().min(1).max(4096).default(64),
+    /**
+     * Scheduling priority of the engine's compute threads. `'idle'` (Linux SCHED_IDLE) runs
+     * compute only when no other thread wants the CPU, so the host's event loop stays responsive
+     * while every core computes; on a machine kept busy by other work it can starve generation —
+     * choose `'low'` (nice +5) or `'normal'` there.
+     * @example 'normal'
+     * Defaults to `'idle'`.
+     */
+    computePriority: z.enum(['idle', 'low', 'normal']).default('idle'),
   })
   .strict();
 

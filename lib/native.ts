@@ -15,6 +15,7 @@ export interface NativeLoadOptions {
   kvCacheTokens?: number;
   maxBatchTokens?: number;
   maxSequences?: number;
+  computePriority?: 'idle' | 'low' | 'normal';
 }
 
 export interface NativeGenerateOptions {

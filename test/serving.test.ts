@@ -1,6 +1,7 @@
 // The serving API: continuous batching gives each request its solo output, the prefix cache
 // serves repeated tool prompts, preemption under a small KV cache keeps outputs, aborts and early
-// exits leave no blocks behind, close rejects pending work.
+// exits leave no blocks behind, close rejects pending work, and the event loop stays responsive.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import t from 'tap';
 
 import { Engine, XlamAbortError, XlamEngineClosedError, XlamInvalidArgumentError, type GenerateRequest } from '../dist/lib/index.js';
@@ -116,4 +117,30 @@ t.test('callTools renders, generates and parses (calls typed, failures reported 
   t.type(r.raw, 'string');
   t.ok(Array.isArray(r.calls));
   t.equal(r.usage.completionTokens, 8);
+});
+
+t.test('the event loop stays responsive while 16 streams generate', async (t) => {
+  const engine = await Engine.load(MODEL); // computePriority 'idle' by default
+  t.teardown(() => engine.close());
+  const run = (maxTokens: number) =>
+    Promise.all(
+      requests().map(async (r) => {
+        let n = 0;
+        for await (const ev of engine.stream({ ...r, maxTokens })) if (ev.type === 'text') n++;
+        return n;
+      }),
+    );
+  // Warm-up: the tokenizer (an 11 MB tokenizer.json, parsed once) and the JIT, not generation.
+  await run(2);
+  await new Promise((r) => setTimeout(r, 200));
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await run(24);
+  h.disable();
+  const max = h.max / 1e6;
+  const p99 = h.percentile(99) / 1e6;
+  // Regression guard with headroom for this noisy 2-core machine: the issue's goal is max < 20 ms,
+  // observed 9-19 ms max and ~1 ms p99 here (the spikes are not compute: see the issue notes).
+  t.ok(p99 < 5, `p99 event-loop delay ${p99.toFixed(1)} ms`);
+  t.ok(max < 50, `max event-loop delay ${max.toFixed(1)} ms`);
 });

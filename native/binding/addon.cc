@@ -301,6 +301,7 @@ class LoadWorker : public Napi::AsyncWorker {
       std::unique_ptr<xlam::Backend> backend;
       xlam::BackendOptions bo;
       bo.threads = options_.threads;
+      bo.priority = options_.compute_priority;
       XLAM_TRY(xlam::create_backend(options_.backend, bo, &backend));
       std::unique_ptr<xlam::Engine> engine;
       XLAM_TRY(xlam::Engine::load(dir_, options_, std::move(backend), &engine));
@@ -363,6 +364,17 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
     v = options.max_batch_tokens;
     if (!get_int(env, o, "maxBatchTokens", 1, 1 << 20, &v)) return env.Undefined();
     options.max_batch_tokens = v;
+    Napi::Value priority = o.Get("computePriority");
+    if (!priority.IsUndefined()) {
+      const std::string p = priority.IsString() ? priority.As<Napi::String>().Utf8Value() : "";
+      if (p == "idle") options.compute_priority = xlam::ComputePriority::kIdle;
+      else if (p == "low") options.compute_priority = xlam::ComputePriority::kLow;
+      else if (p == "normal") options.compute_priority = xlam::ComputePriority::kNormal;
+      else {
+        arg_error(env, "computePriority must be 'idle', 'low' or 'normal'").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+    }
     v = options.max_sequences;
     if (!get_int(env, o, "maxSequences", 1, 4096, &v)) return env.Undefined();
     options.max_sequences = v;

@@ -27,7 +27,7 @@ Status check_shape(DType dtype, const Shape& shape, size_t* bytes) {
 CpuBackend::CpuBackend(const CpuOptions& options) {
   int n = options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (options.reference || n < 1) n = 1;
-  pool_ = std::make_unique<ThreadPool>(n);
+  pool_ = std::make_unique<ThreadPool>(n, options.priority);
   ctx_.pool = pool_.get();
   ctx_.reference = options.reference;
 }

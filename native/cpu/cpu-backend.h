@@ -13,6 +13,7 @@ namespace xlam::cpu {
 struct CpuOptions {
   int threads = 0;         // 0: all hardware threads
   bool reference = false;  // plain reference loops (the oracle), one thread
+  ComputePriority priority = ComputePriority::kIdle;  // of the worker threads
 };
 
 class CpuBackend final : public Backend {

@@ -11,6 +11,7 @@ void register_cpu_backends() {
                      [reference](const BackendOptions& o, std::unique_ptr<Backend>* out) {
                        CpuOptions co;
                        co.threads = o.threads;
+                       co.priority = o.priority;
                        co.reference = reference;
                        *out = std::make_unique<CpuBackend>(co);
                        return Status::Ok();

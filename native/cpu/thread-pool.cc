@@ -1,7 +1,5 @@
 #include "thread-pool.h"
 
-#include "../src/thread-priority.h"
-
 namespace xlam::cpu {
 
 namespace {
@@ -12,7 +10,8 @@ void chunk(int64_t n, int parts, int index, int64_t* begin, int64_t* end) {
 }
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
+ThreadPool::ThreadPool(int n_threads, ComputePriority priority)
+    : n_threads_(n_threads < 1 ? 1 : n_threads), priority_(priority) {
   for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
@@ -48,7 +47,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
 }
 
 void ThreadPool::worker(int index) {
-  lower_thread_priority();
+  set_compute_priority(priority_);
   uint64_t seen = 0;
   for (;;) {
     const std::function<void(int64_t, int64_t)>* job;

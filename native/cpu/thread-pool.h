@@ -7,11 +7,13 @@
 #include <thread>
 #include <vector>
 
+#include "../src/thread-priority.h"
+
 namespace xlam::cpu {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int n_threads);
+  ThreadPool(int n_threads, ComputePriority priority);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -26,6 +28,7 @@ class ThreadPool {
   void worker(int index);
 
   int n_threads_;
+  ComputePriority priority_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable start_cv_, done_cv_;

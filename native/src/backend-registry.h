@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "backend.h"
+#include "thread-priority.h"
 
 namespace xlam {
 
 struct BackendOptions {
   int threads = 0;  // 0: all cores
+  ComputePriority priority = ComputePriority::kIdle;  // of compute threads
 };
 
 using BackendFactory = std::function<Status(const BackendOptions&, std::unique_ptr<Backend>*)>;

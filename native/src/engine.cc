@@ -102,7 +102,7 @@ void Engine::close() {
 }
 
 void Engine::run() {
-  lower_thread_priority();
+  set_compute_priority(options_.compute_priority);
   std::vector<Op> ops;
   std::vector<RequestEvent> events;
   bool has_work = false;
@@ -137,19 +137,19 @@ void Engine::run() {
       }
     }
     ops.clear();
-    if (scheduler_->has_work()) {
-      scheduler_->step(&events);  // a failed forward pass fails its requests through events
-      for (const RequestEvent& e : events) {
-        auto it = handlers_.find(e.id);
-        if (it == handlers_.end()) continue;
-        it->second(e);
-        if (e.finish != FinishReason::kNone) handlers_.erase(it);
-      }
-    }
+    if (scheduler_->has_work()) scheduler_->step(&events);  // a failed pass fails its requests via events
     has_work = scheduler_->has_work();
     {
+      // Before the handlers run: a caller woken by a request's last event sees stats that
+      // already count it (its blocks freed, its tokens generated).
       std::lock_guard<std::mutex> lock(mu_);
       stats_ = scheduler_->stats();
+    }
+    for (const RequestEvent& e : events) {
+      auto it = handlers_.find(e.id);
+      if (it == handlers_.end()) continue;
+      it->second(e);
+      if (e.finish != FinishReason::kNone) handlers_.erase(it);
     }
     if (hook) hook();
   }

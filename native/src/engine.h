@@ -19,6 +19,7 @@
 #include "kv-cache.h"
 #include "model.h"
 #include "scheduler.h"
+#include "thread-priority.h"
 
 namespace xlam {
 
@@ -29,6 +30,7 @@ struct EngineOptions {
   int64_t kv_cache_tokens = 0;   // 0: min(max_position_embeddings, 4096)
   int64_t max_batch_tokens = 512;  // tokens per forward pass (prefill chunks and decodes together)
   int64_t max_sequences = 64;      // requests running at once
+  ComputePriority compute_priority = ComputePriority::kIdle;  // engine and compute threads
 };
 
 struct GenerateRequest {
