@@ -122,7 +122,7 @@ export interface GenerateTokensResult {
 }
 
 export type EngineInfo = NativeEngineInfo;
-export type EngineStats = Omit<NativeStats, 'preemptions'> & { preemptions: number };
+export type EngineStats = NativeStats;
 
 /** The result of {@link Engine.callTools}. */
 export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseResult<T> {

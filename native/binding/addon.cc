@@ -86,17 +86,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       for (size_t i = 0; i < result_.tokens.size(); ++i) tokens.Set(static_cast<uint32_t>(i), result_.tokens[i]);
       out.Set("tokens", tokens);
       Napi::Array steps = Napi::Array::New(env, result_.top_logprobs.size());
-      for (size_t s = 0; s < result_.top_logprobs.size(); ++s) {
-        const auto& pairs = result_.top_logprobs[s];
-        Napi::Array step = Napi::Array::New(env, pairs.size());
-        for (size_t j = 0; j < pairs.size(); ++j) {
-          Napi::Array pair = Napi::Array::New(env, 2);
-          pair.Set(0u, pairs[j].first);
-          pair.Set(1u, pairs[j].second);
-          step.Set(static_cast<uint32_t>(j), pair);
-        }
-        steps.Set(static_cast<uint32_t>(s), step);
-      }
+      for (size_t s = 0; s < result_.top_logprobs.size(); ++s)
+        steps.Set(static_cast<uint32_t>(s), xlam::binding::top_logprobs_to_js(env, result_.top_logprobs[s]));
       out.Set("topLogprobs", steps);
       out.Set("finishReason", result_.finish_reason);
       deferred_.Resolve(out);
@@ -113,12 +104,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
   Napi::Value GenerateTokens(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!engine_) {
-      Napi::Error e = Napi::Error::New(env, "the engine is closed");
-      e.Set("code", Napi::String::New(env, "ENGINE_CLOSED"));
-      e.ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    if (!open(env)) return env.Undefined();
     if (info.Length() < 1) {
       arg_error(env, "generateTokens(promptIds, options) needs promptIds").ThrowAsJavaScriptException();
       return env.Undefined();
@@ -148,12 +134,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
 
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!engine_) {
-      Napi::Error e = Napi::Error::New(env, "the engine is closed");
-      e.Set("code", Napi::String::New(env, "ENGINE_CLOSED"));
-      e.ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
+    if (!open(env)) return env.Undefined();
     xlam::EngineInfo i = engine_->info();
     const xlam::Hparams& hp = i.hparams;
     Napi::Object o = Napi::Object::New(env);

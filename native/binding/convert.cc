@@ -125,20 +125,22 @@ bool get_request(Napi::Env env, const Napi::Object& o, RequestParams* p) {
   return true;
 }
 
+Napi::Array top_logprobs_to_js(Napi::Env env, const std::vector<std::pair<int32_t, float>>& pairs) {
+  Napi::Array out = Napi::Array::New(env, pairs.size());
+  for (size_t j = 0; j < pairs.size(); ++j) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, pairs[j].first);
+    pair.Set(1u, pairs[j].second);
+    out.Set(static_cast<uint32_t>(j), pair);
+  }
+  return out;
+}
+
 Napi::Object event_to_js(Napi::Env env, const RequestEvent& e) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("id", static_cast<double>(e.id));
   o.Set("token", e.token);
-  if (!e.top_logprobs.empty()) {
-    Napi::Array steps = Napi::Array::New(env, e.top_logprobs.size());
-    for (size_t j = 0; j < e.top_logprobs.size(); ++j) {
-      Napi::Array pair = Napi::Array::New(env, 2);
-      pair.Set(0u, e.top_logprobs[j].first);
-      pair.Set(1u, e.top_logprobs[j].second);
-      steps.Set(static_cast<uint32_t>(j), pair);
-    }
-    o.Set("topLogprobs", steps);
-  }
+  if (!e.top_logprobs.empty()) o.Set("topLogprobs", top_logprobs_to_js(env, e.top_logprobs));
   o.Set("finish", finish_reason_name(e.finish));
   if (e.finish != FinishReason::kNone) {
     if (e.finish == FinishReason::kError) {

@@ -3,6 +3,7 @@
 #include <napi.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../src/scheduler.h"
@@ -24,6 +25,9 @@ bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t
 
 // A submit() request object into RequestParams (shape checks only; ranges are the engine's).
 bool get_request(Napi::Env env, const Napi::Object& o, RequestParams* out);
+
+// One step's best alternatives as [[id, logprob], ...].
+Napi::Array top_logprobs_to_js(Napi::Env env, const std::vector<std::pair<int32_t, float>>& pairs);
 
 // One event as a JS object: {id, token, topLogprobs?, finish, error?, usage?}.
 Napi::Object event_to_js(Napi::Env env, const RequestEvent& e);

@@ -29,7 +29,6 @@ struct Scheduler::Request {
   bool admitted_once = false;
   bool cancelled = false;
   bool paused = false;
-  bool running = false;
   SeqSlots slots;
   std::unique_ptr<SamplerState> sampler;
 
@@ -126,7 +125,6 @@ void Scheduler::finish(Request* r, FinishReason reason, std::vector<RequestEvent
 void Scheduler::preempt(Request* r) {
   cache_->free_seq(&r->slots);
   r->n_computed = 0;  // recomputed from its tokens (prompt + output so far) when readmitted
-  r->running = false;
   running_.erase(std::remove(running_.begin(), running_.end(), r), running_.end());
   waiting_.push_front(r);
   stats_.preemptions += 1;
@@ -183,7 +181,6 @@ void Scheduler::schedule_waiting(std::vector<Scheduled>* out, int64_t* budget) {
     }
     stats_.prefix_cache_hit_tokens += hit;
     waiting_.erase(waiting_.begin() + static_cast<long>(i));
-    r->running = true;
     running_.push_back(r);
     out->push_back({r, n});
     *budget -= n;
