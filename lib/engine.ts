@@ -25,6 +25,7 @@ import type { StreamEvent } from './serving/stream-events.js';
 import { Tokenizer } from './tokenizer/tokenizer.js';
 import { normalizeTools, type ToolInput } from './tools/normalize.js';
 import type { ToolDefinition } from './tools/types.js';
+import { parseArgument } from './validate.js';
 
 /** Options of {@link Engine.load}. */
 export const LoadOptionsSchema = z
@@ -145,16 +146,6 @@ interface Prepared {
   signal: AbortSignal | undefined;
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const path = issue && issue.path.length ? `${what}.${issue.path.join('.')}` : what;
-    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `${path}: ${issue?.message ?? 'invalid'}`);
-  }
-  return r.data;
-}
-
 export class Engine {
   #native: NativeEngine | undefined;
   #dir: string;
@@ -180,7 +171,7 @@ export class Engine {
   static async load(path: string, options: LoadOptions = {}): Promise<Engine> {
     if (typeof path !== 'string' || path.length === 0)
       throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'path: expected a model folder path');
-    const opts = parse(LoadOptionsSchema, options, 'options');
+    const opts = parseArgument(LoadOptionsSchema, options, 'options');
     try {
       return new Engine(await native().loadEngine(path, opts), path);
     } catch (err) {
@@ -194,8 +185,8 @@ export class Engine {
    */
   async generateTokens(promptIds: readonly number[], options: GenerateTokensOptions = {}): Promise<GenerateTokensResult> {
     const handle = this.#handle();
-    const ids = parse(PromptIdsSchema, promptIds, 'promptIds');
-    const opts = parse(GenerateTokensOptionsSchema, options, 'options');
+    const ids = parseArgument(PromptIdsSchema, promptIds, 'promptIds');
+    const opts = parseArgument(GenerateTokensOptionsSchema, options, 'options');
     try {
       return await handle.generateTokens(ids, {
         maxTokens: opts.maxTokens,
@@ -297,7 +288,7 @@ export class Engine {
    * @example `const { text } = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 64 })`
    */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
-    const r = parse(GenerateRequestSchema, request, 'request');
+    const r = parseArgument(GenerateRequestSchema, request, 'request');
     const p = await this.#prepare(r);
     return new Promise<GenerateResult>((resolve, reject) => {
       this.#submit(p, (cancel) =>
@@ -316,7 +307,7 @@ export class Engine {
    * consumer that stops reading pauses it instead of buffering without bound.
    */
   async *stream(request: GenerateRequest): AsyncGenerator<StreamEvent, void, undefined> {
-    const r = parse(GenerateRequestSchema, request, 'request');
+    const r = parseArgument(GenerateRequestSchema, request, 'request');
     const p = await this.#prepare(r);
     const parser = p.tools ? new ToolCallStreamParser(p.tools, { format: p.format ?? 'auto' }) : undefined;
     const queue: StreamEvent[] = [];

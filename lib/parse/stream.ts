@@ -16,6 +16,7 @@ import { z } from 'zod';
 import { XlamInvalidArgumentError } from '../errors.js';
 import { normalizeTools, type ToolInput } from '../tools/normalize.js';
 import type { ToolDefinition } from '../tools/types.js';
+import { parseArgument } from '../validate.js';
 import { isJsonWs, JsonScanner, SCAN_DONE_BEFORE, SCAN_ERROR, SCAN_MORE } from './json-scanner.js';
 import { FORMAT_RULES, matchOpener, mayOpen, type FormatRules } from './openers.js';
 import type { ParseToolCallsOptions, ToolCall, ToolCallErrorCode, ToolCallStreamEvent } from './types.js';
@@ -139,12 +140,7 @@ export class ToolCallStreamParser<const T extends readonly ToolInput[] = readonl
    * @param options see {@link ParseToolCallsOptions}.
    */
   constructor(tools?: T, options: ParseToolCallsOptions = {}) {
-    const parsed = OptionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `options${issue.path.map((k) => `.${String(k)}`).join('')}: ${issue.message}`);
-    }
-    const o = parsed.data;
+    const o = parseArgument(OptionsSchema, options, 'options');
     if (tools !== undefined) this.tools = new Map(normalizeTools(tools as readonly ToolInput[]).map((t) => [t.name, t]));
     this.rules = FORMAT_RULES[o.format];
     this.validateArguments = o.validateArguments;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 
 import { XlamInvalidArgumentError } from '../errors.js';
+import { parseArgument } from '../validate.js';
 import type { JsonValue } from '../prompt/types.js';
 import { findNonJson, joinPath } from './json-check.js';
 import { toolNameProblem } from './names.js';
@@ -91,17 +92,6 @@ function fail(message: string): never {
   throw new XlamInvalidArgumentError('INVALID_ARGUMENT', message);
 }
 
-function issuePath(base: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>((p, k) => joinPath(p, typeof k === 'number' ? k : String(k)), base);
-}
-
-function checkShape(schema: z.ZodType, value: unknown, where: string): void {
-  const r = schema.safeParse(value);
-  if (r.success) return;
-  const issue = r.error.issues[0]!;
-  fail(`${issuePath(where, issue.path)}: ${issue.message}`);
-}
-
 function jsonParameters(parameters: unknown, where: string): JsonSchema {
   if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
     fail(`${where}: parameters must be a JSON Schema object ({ type: 'object', properties: {...} }) or a zod schema`);
@@ -149,11 +139,11 @@ export function normalizeTools(input: readonly ToolInput[]): ToolDefinition[] {
     let spec: FunctionSpec & { schema?: z.core.$ZodType };
     let at: string;
     if (openai) {
-      checkShape(OpenAIToolSchema, item, where);
+      parseArgument(OpenAIToolSchema, item, where);
       spec = (item as OpenAITool).function;
       at = `${where}.function`;
     } else {
-      checkShape(BareToolSchema, item, where);
+      parseArgument(BareToolSchema, item, where);
       spec = item as FunctionSpec;
       at = where;
     }
