@@ -30,6 +30,8 @@ CpuBackend::CpuBackend(const CpuOptions& options) {
   pool_ = std::make_unique<ThreadPool>(n, options.priority);
   ctx_.pool = pool_.get();
   ctx_.reference = options.reference;
+  isa_ = options.isa == Isa::kAuto || !isa_supported(options.isa) ? detect_isa() : options.isa;
+  ctx_.gemm = &gemm_kernels(isa_);
 }
 
 CpuBackend::~CpuBackend() {

@@ -14,6 +14,7 @@ struct CpuOptions {
   int threads = 0;         // 0: all hardware threads
   bool reference = false;  // plain reference loops (the oracle), one thread
   ComputePriority priority = ComputePriority::kIdle;  // of the worker threads
+  Isa isa = Isa::kAuto;  // kernels of the fast path; kAuto: the best this CPU runs
 };
 
 class CpuBackend final : public Backend {
@@ -23,6 +24,7 @@ class CpuBackend final : public Backend {
 
   std::string name() const override { return ctx_.reference ? "cpu-reference" : "cpu"; }
   int threads() const { return pool_->size(); }
+  Isa isa() const { return isa_; }
 
   Status alloc(DType dtype, const Shape& shape, Tensor* out) override;
   void release(Tensor* t) override;
@@ -50,6 +52,7 @@ class CpuBackend final : public Backend {
  private:
   std::unique_ptr<ThreadPool> pool_;
   Context ctx_;
+  Isa isa_;
   std::mutex mu_;
   std::unordered_set<void*> owned_;  // allocations this backend must free
 };

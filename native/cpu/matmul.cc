@@ -2,25 +2,17 @@
 #include <vector>
 
 #include "convert.h"
+#include "gemm.h"
 #include "ops.h"
 
 namespace xlam::cpu {
 
 namespace {
 
-// Dot product with a fixed reduction order (8 lanes, fixed tree, then the tail): the result for
-// one (token, output) pair never depends on how many tokens are in the batch.
-inline float dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
-  float tail = 0;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
-}
-
-constexpr int64_t kRowTile = 8;  // weight rows converted to f32 at a time
+// Token blocks sized so a block of x rows stays in the core's L2 while weight panels stream past.
+constexpr int64_t kTokenBlockBytes = 1 << 20;
+// Weight rows per panel (converted to f32 together), in register tiles.
+constexpr int64_t kPanelTiles = 8;
 
 }  // namespace
 
@@ -38,26 +30,28 @@ void matmul_rows(const Context& ctx, float* out, const float* x, int64_t n_token
       }
     return;
   }
-  const int64_t n_tiles = (n_out + kRowTile - 1) / kRowTile;
-  ctx.pool->parallel_for(n_tiles, [&](int64_t tb, int64_t te) {
-    std::vector<float> tile(w.dtype == DType::kF32 ? 0 : static_cast<size_t>(kRowTile * n_in));
-    for (int64_t ti = tb; ti < te; ++ti) {
-      const int64_t o0 = ti * kRowTile, o1 = std::min(n_out, o0 + kRowTile);
-      const float* rows;
-      if (w.dtype == DType::kF32) {
-        rows = static_cast<const float*>(w.data) + o0 * n_in;
-      } else {
-        for (int64_t o = o0; o < o1; ++o) load_row_f32(tile.data() + (o - o0) * n_in, w.data, w.dtype, o * n_in, n_in);
-        rows = tile.data();
-      }
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        const float* xt = x + t * n_in;
-        float* ot = out + t * n_out;
-        for (int64_t o = o0; o < o1; ++o) {
-          float v = dot(xt, rows + (o - o0) * n_in, n_in);
-          if (bias) v += load_f32(bias->data, bias->dtype, o);
-          ot[o] = v;
+  const GemmKernels& k = *ctx.gemm;
+  const int64_t panel_rows = kPanelTiles * k.row_tile;
+  const int64_t token_block = std::max<int64_t>(1, kTokenBlockBytes / (n_in * 4) / k.token_tile) * k.token_tile;
+  const int64_t n_panels = (n_out + panel_rows - 1) / panel_rows;
+  const bool f32 = w.dtype == DType::kF32;
+  const size_t elem = dtype_size(w.dtype);
+  ctx.pool->parallel_for(n_panels, [&](int64_t pb, int64_t pe) {
+    std::vector<float> converted(f32 ? 0 : static_cast<size_t>(panel_rows * n_in));
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
+      const int64_t nt = std::min(token_block, n_tokens - t0);
+      for (int64_t p = pb; p < pe; ++p) {
+        const int64_t o0 = p * panel_rows, nr = std::min(panel_rows, n_out - o0);
+        const float* rows = static_cast<const float*>(w.data) + o0 * n_in;
+        if (!f32) {
+          k.convert(converted.data(), static_cast<const uint8_t*>(w.data) + o0 * n_in * elem, w.dtype, nr * n_in);
+          rows = converted.data();
         }
+        float* o = out + t0 * n_out + o0;
+        k.panel(o, n_out, x + t0 * n_in, nt, rows, nr, n_in);
+        if (bias)
+          for (int64_t t = 0; t < nt; ++t)
+            for (int64_t r = 0; r < nr; ++r) o[t * n_out + r] += load_f32(bias->data, bias->dtype, o0 + r);
       }
     }
   });

@@ -156,42 +156,77 @@ TEST_CASE("ops: rms_norm and add_rms_norm match reference") {
   CHECK(std::fabs(o[0] - 3 / std::sqrt(12.5f)) < 1e-6f && std::fabs(o[1] - 4 / std::sqrt(12.5f)) < 1e-6f);
 }
 
-TEST_CASE("ops: matmul matches reference for every weight dtype, with and without bias") {
-  Pair p;
-  for (DType dt : kWeightTypes)
-    for (int64_t n : {1, 3, 113})
-      for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{64, 64}, {37, 100}, {129, 7}})
-        for (bool with_bias : {false, true}) {
-          auto x = randn(n * n_in, 6);
-          auto w = encode(randn(n_out * n_in, 7, 0.2f), dt), b = encode(randn(n_out, 8), dt);
-          std::vector<float> outs[2];
-          int k = 0;
-          for (Backend* be : {static_cast<Backend*>(&p.fast), static_cast<Backend*>(&p.ref)}) {
-            Tensor tx = make_f32(*be, {n, n_in}, x), tw = make(*be, dt, {n_out, n_in}, w.data());
-            Tensor tb = make(*be, dt, {n_out}, b.data()), out = make(*be, DType::kF32, {n, n_out}, nullptr);
-            CHECK(be->matmul(out, tx, tw, with_bias ? &tb : nullptr).ok());
-            outs[k++] = read_f32(*be, out);
-          }
-          CHECK_CLOSE(outs[0], outs[1], "matmul");
-        }
+// The instruction sets whose kernels this machine runs (generic always).
+std::vector<cpu::Isa> runnable_isas() {
+  std::vector<cpu::Isa> out;
+  for (cpu::Isa isa : {cpu::Isa::kGeneric, cpu::Isa::kAvx2, cpu::Isa::kAvx512})
+    if (cpu::isa_supported(isa)) out.push_back(isa);
+  return out;
 }
 
-TEST_CASE("ops: fast matmul is batch-invariant (bitwise)") {
-  cpu::CpuBackend be(cpu::CpuOptions{2, false});
-  const int64_t n = 113, n_in = 96, n_out = 77;
-  auto x = randn(n * n_in, 9);
-  auto w = encode(randn(n_out * n_in, 10), DType::kBF16);
-  Tensor tx = make_f32(be, {n, n_in}, x), tw = make(be, DType::kBF16, {n_out, n_in}, w.data());
-  Tensor all = make(be, DType::kF32, {n, n_out}, nullptr);
-  CHECK(be.matmul(all, tx, tw, nullptr).ok());
-  auto full = read_f32(be, all);
-  for (int64_t t : {0, 5, 112}) {
-    std::vector<float> row(x.begin() + t * n_in, x.begin() + (t + 1) * n_in);
-    Tensor tr = make_f32(be, {1, n_in}, row), one = make(be, DType::kF32, {1, n_out}, nullptr);
-    CHECK(be.matmul(one, tr, tw, nullptr).ok());
-    auto single = read_f32(be, one);
-    CHECK(std::equal(single.begin(), single.end(), full.begin() + t * n_out));
+cpu::CpuOptions fast_options(cpu::Isa isa) {
+  cpu::CpuOptions o{2, false};
+  o.isa = isa;
+  return o;
+}
+
+TEST_CASE("ops: matmul matches reference for every instruction set and weight dtype, with and without bias") {
+  cpu::CpuBackend ref(cpu::CpuOptions{1, true});
+  for (cpu::Isa isa : runnable_isas()) {
+    cpu::CpuBackend fast(fast_options(isa));
+    CHECK(fast.isa() == isa);
+    for (DType dt : kWeightTypes)
+      for (int64_t n : {1, 3, 113})
+        for (auto [n_out, n_in] : {std::pair<int64_t, int64_t>{64, 64}, {37, 100}, {129, 7}, {5, 1000}})
+          for (bool with_bias : {false, true}) {
+            auto x = randn(n * n_in, 6);
+            auto w = encode(randn(n_out * n_in, 7, 0.2f), dt), b = encode(randn(n_out, 8), dt);
+            std::vector<float> outs[2];
+            int k = 0;
+            for (Backend* be : {static_cast<Backend*>(&fast), static_cast<Backend*>(&ref)}) {
+              Tensor tx = make_f32(*be, {n, n_in}, x), tw = make(*be, dt, {n_out, n_in}, w.data());
+              Tensor tb = make(*be, dt, {n_out}, b.data()), out = make(*be, DType::kF32, {n, n_out}, nullptr);
+              CHECK(be->matmul(out, tx, tw, with_bias ? &tb : nullptr).ok());
+              outs[k++] = read_f32(*be, out);
+            }
+            CHECK_CLOSE(outs[0], outs[1], cpu::isa_name(isa));
+          }
   }
+}
+
+TEST_CASE("ops: fast matmul is batch-invariant (bitwise) for every instruction set") {
+  // 113 tokens cover full register tiles and every remainder; n_in 5000 spans several token
+  // blocks and a partial vector; n_out 77 leaves partial row tiles and panels.
+  for (cpu::Isa isa : runnable_isas())
+    for (DType dt : kWeightTypes)
+      for (int64_t n_in : {96, 5000}) {
+        cpu::CpuBackend be(fast_options(isa));
+        const int64_t n = 113, n_out = 77;
+        auto x = randn(n * n_in, 9);
+        auto w = encode(randn(n_out * n_in, 10), dt), b = encode(randn(n_out, 11), dt);
+        Tensor tx = make_f32(be, {n, n_in}, x), tw = make(be, dt, {n_out, n_in}, w.data());
+        Tensor tb = make(be, dt, {n_out}, b.data()), all = make(be, DType::kF32, {n, n_out}, nullptr);
+        CHECK(be.matmul(all, tx, tw, &tb).ok());
+        auto full = read_f32(be, all);
+        for (int64_t t : {0, 5, 47, 48, 112}) {
+          std::vector<float> row(x.begin() + t * n_in, x.begin() + (t + 1) * n_in);
+          Tensor tr = make_f32(be, {1, n_in}, row), one = make(be, DType::kF32, {1, n_out}, nullptr);
+          CHECK(be.matmul(one, tr, tw, &tb).ok());
+          auto single = read_f32(be, one);
+          CHECK(std::equal(single.begin(), single.end(), full.begin() + t * n_out));
+        }
+      }
+}
+
+TEST_CASE("ops: instruction-set names parse back; unsupported ones fall back to the detected set") {
+  for (cpu::Isa isa : {cpu::Isa::kAuto, cpu::Isa::kGeneric, cpu::Isa::kAvx2, cpu::Isa::kAvx512}) {
+    cpu::Isa parsed;
+    CHECK(cpu::parse_isa(cpu::isa_name(isa), &parsed) && parsed == isa);
+  }
+  cpu::Isa parsed;
+  CHECK(!cpu::parse_isa("sse9", &parsed));
+  CHECK(cpu::isa_supported(cpu::detect_isa()));
+  CHECK(cpu::CpuBackend(fast_options(cpu::Isa::kAuto)).isa() == cpu::detect_isa());
 }
 
 TEST_CASE("ops: rope matches reference; position 0 is the identity") {

@@ -1,0 +1,139 @@
+// AVX2 + FMA kernels: 8-lane f32 accumulators, a register tile of 4 tokens x 3 weight rows
+// (12 accumulators + 3 weight vectors + 1 token vector = the 16 ymm registers).
+// Compiled for AVX2 by a target pragma and only called when the CPU has it (gemm-isa.cc).
+// Only intrinsics and functions with internal linkage live under the pragma, so no inline
+// function of a shared header is ever emitted with AVX2 code.
+#include <cstdint>
+#include <cstring>
+
+#include "gemm.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#endif
+
+namespace xlam::cpu {
+
+namespace {
+
+constexpr int kLanes = 8, kTokenTile = 4, kRowTile = 3;
+
+// Fixed-order horizontal sum: 256 -> 128 -> 64 -> 32 bits.
+inline float hsum(__m256 v) {
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+  return _mm_cvtss_f32(s1);
+}
+
+// Lanes [0, n) of a load mask.
+inline __m256i tail_mask(int64_t n) {
+  alignas(32) static const int32_t ramp[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(n)),
+                            _mm256_load_si256(reinterpret_cast<const __m256i*>(ramp)));
+}
+
+// M tokens x N rows, full n_in: acc[m][n] += x[m, k..k+8) * w[n, k..k+8), then a masked tail.
+template <int M, int N>
+void tile(float* out, int64_t ldo, const float* x, const float* w, int64_t n_in) {
+  __m256 acc[M][N];
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) acc[m][n] = _mm256_setzero_ps();
+  int64_t k = 0;
+  for (; k + kLanes <= n_in; k += kLanes) {
+    __m256 wv[N];
+    for (int n = 0; n < N; ++n) wv[n] = _mm256_loadu_ps(w + n * n_in + k);
+    for (int m = 0; m < M; ++m) {
+      const __m256 xv = _mm256_loadu_ps(x + m * n_in + k);
+      for (int n = 0; n < N; ++n) acc[m][n] = _mm256_fmadd_ps(xv, wv[n], acc[m][n]);
+    }
+  }
+  if (k < n_in) {
+    const __m256i mask = tail_mask(n_in - k);
+    __m256 wv[N];
+    for (int n = 0; n < N; ++n) wv[n] = _mm256_maskload_ps(w + n * n_in + k, mask);
+    for (int m = 0; m < M; ++m) {
+      const __m256 xv = _mm256_maskload_ps(x + m * n_in + k, mask);
+      for (int n = 0; n < N; ++n) acc[m][n] = _mm256_fmadd_ps(xv, wv[n], acc[m][n]);
+    }
+  }
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) out[m * ldo + n] = hsum(acc[m][n]);
+}
+
+template <int N>
+void rows(float* out, int64_t ldo, const float* x, int64_t n_tokens, const float* w, int64_t n_in) {
+  int64_t t = 0;
+  for (; t + kTokenTile <= n_tokens; t += kTokenTile) tile<kTokenTile, N>(out + t * ldo, ldo, x + t * n_in, w, n_in);
+  float* o = out + t * ldo;
+  const float* xt = x + t * n_in;
+  switch (n_tokens - t) {
+    case 3: tile<3, N>(o, ldo, xt, w, n_in); break;
+    case 2: tile<2, N>(o, ldo, xt, w, n_in); break;
+    case 1: tile<1, N>(o, ldo, xt, w, n_in); break;
+    default: break;
+  }
+}
+
+void panel(float* out, int64_t ldo, const float* x, int64_t n_tokens, const float* w, int64_t n_rows,
+           int64_t n_in) {
+  int64_t r = 0;
+  for (; r + kRowTile <= n_rows; r += kRowTile) rows<kRowTile>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 2) rows<2>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 1) rows<1>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
+}
+
+void convert(float* dst, const void* src, DType dtype, int64_t n) {
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  if (dtype == DType::kBF16) {
+    for (; i + kLanes <= n; i += kLanes) {
+      __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
+      _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
+    }
+    for (; i < n; ++i) {
+      uint32_t bits = static_cast<uint32_t>(s[i]) << 16;
+      std::memcpy(dst + i, &bits, 4);
+    }
+  } else {  // f16: exact in f32, subnormals included
+    for (; i + kLanes <= n; i += kLanes)
+      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+    if (i < n) {
+      alignas(16) uint16_t tail[kLanes] = {};
+      std::memcpy(tail, s + i, static_cast<size_t>(n - i) * 2);
+      alignas(32) float f[kLanes];
+      _mm256_store_ps(f, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(tail))));
+      std::memcpy(dst + i, f, static_cast<size_t>(n - i) * 4);
+    }
+  }
+}
+
+const GemmKernels kAvx2{convert, panel, kTokenTile, kRowTile};
+
+}  // namespace
+
+}  // namespace xlam::cpu
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+namespace xlam::cpu {
+const GemmKernels* gemm_kernels_avx2() { return &kAvx2; }
+}  // namespace xlam::cpu
+
+#else  // not x86-64 with GCC or Clang
+
+namespace xlam::cpu {
+const GemmKernels* gemm_kernels_avx2() { return nullptr; }
+}  // namespace xlam::cpu
+
+#endif

@@ -1,0 +1,144 @@
+// AVX-512F kernels: 16-lane f32 accumulators, a register tile of 8 tokens x 3 weight rows.
+// Compiled for AVX-512 by a target pragma and only called when the CPU has it (gemm-isa.cc).
+// Only intrinsics and functions with internal linkage live under the pragma, so no inline
+// function of a shared header is ever emitted with AVX-512 code.
+#include <cstdint>
+#include <cstring>
+
+#include "gemm.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+// GCC 12's AVX-512 headers initialise "undefined" vectors from themselves, which -Wuninitialized
+// reports at every inlined use; the lanes are never read.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace xlam::cpu {
+
+namespace {
+
+constexpr int kLanes = 16, kTokenTile = 8, kRowTile = 3;
+
+// Fixed-order horizontal sum: 512 -> 256 -> 128 -> 64 -> 32 bits.
+inline float hsum(__m512 v) {
+  __m256 lo = _mm512_castps512_ps256(v);
+  __m256 hi = _mm512_castps512_ps256(_mm512_shuffle_f32x4(v, v, 0xee));  // lanes 8..15
+  __m256 s8 = _mm256_add_ps(lo, hi);
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+  return _mm_cvtss_f32(s1);
+}
+
+// M tokens x N rows, full n_in: acc[m][n] += x[m, k..k+16) * w[n, k..k+16), then a masked tail.
+template <int M, int N>
+void tile(float* out, int64_t ldo, const float* x, const float* w, int64_t n_in) {
+  __m512 acc[M][N];
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) acc[m][n] = _mm512_setzero_ps();
+  int64_t k = 0;
+  for (; k + kLanes <= n_in; k += kLanes) {
+    __m512 wv[N];
+    for (int n = 0; n < N; ++n) wv[n] = _mm512_loadu_ps(w + n * n_in + k);
+    for (int m = 0; m < M; ++m) {
+      const __m512 xv = _mm512_loadu_ps(x + m * n_in + k);
+      for (int n = 0; n < N; ++n) acc[m][n] = _mm512_fmadd_ps(xv, wv[n], acc[m][n]);
+    }
+  }
+  if (k < n_in) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (n_in - k)) - 1u);
+    __m512 wv[N];
+    for (int n = 0; n < N; ++n) wv[n] = _mm512_maskz_loadu_ps(mask, w + n * n_in + k);
+    for (int m = 0; m < M; ++m) {
+      const __m512 xv = _mm512_maskz_loadu_ps(mask, x + m * n_in + k);
+      for (int n = 0; n < N; ++n) acc[m][n] = _mm512_fmadd_ps(xv, wv[n], acc[m][n]);
+    }
+  }
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) out[m * ldo + n] = hsum(acc[m][n]);
+}
+
+template <int N>
+void rows(float* out, int64_t ldo, const float* x, int64_t n_tokens, const float* w, int64_t n_in) {
+  int64_t t = 0;
+  for (; t + kTokenTile <= n_tokens; t += kTokenTile) tile<kTokenTile, N>(out + t * ldo, ldo, x + t * n_in, w, n_in);
+  float* o = out + t * ldo;
+  const float* xt = x + t * n_in;
+  switch (n_tokens - t) {
+    case 7: tile<7, N>(o, ldo, xt, w, n_in); break;
+    case 6: tile<6, N>(o, ldo, xt, w, n_in); break;
+    case 5: tile<5, N>(o, ldo, xt, w, n_in); break;
+    case 4: tile<4, N>(o, ldo, xt, w, n_in); break;
+    case 3: tile<3, N>(o, ldo, xt, w, n_in); break;
+    case 2: tile<2, N>(o, ldo, xt, w, n_in); break;
+    case 1: tile<1, N>(o, ldo, xt, w, n_in); break;
+    default: break;
+  }
+}
+
+void panel(float* out, int64_t ldo, const float* x, int64_t n_tokens, const float* w, int64_t n_rows,
+           int64_t n_in) {
+  int64_t r = 0;
+  for (; r + kRowTile <= n_rows; r += kRowTile) rows<kRowTile>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 2) rows<2>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 1) rows<1>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
+}
+
+void convert(float* dst, const void* src, DType dtype, int64_t n) {
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  if (dtype == DType::kBF16) {
+    for (; i + kLanes <= n; i += kLanes) {
+      __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)));
+      _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
+    }
+    for (; i < n; ++i) {
+      uint32_t bits = static_cast<uint32_t>(s[i]) << 16;
+      std::memcpy(dst + i, &bits, 4);
+    }
+  } else {  // f16: exact in f32, subnormals included
+    for (; i + kLanes <= n; i += kLanes)
+      _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
+    if (i < n) {
+      const __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1u);
+      alignas(32) uint16_t tail[kLanes] = {};
+      std::memcpy(tail, s + i, static_cast<size_t>(n - i) * 2);
+      const __m256i h = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
+      _mm512_mask_storeu_ps(dst + i, mask, _mm512_cvtph_ps(h));
+    }
+  }
+}
+
+const GemmKernels kAvx512{convert, panel, kTokenTile, kRowTile};
+
+}  // namespace
+
+}  // namespace xlam::cpu
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif
+
+namespace xlam::cpu {
+const GemmKernels* gemm_kernels_avx512() { return &kAvx512; }
+}  // namespace xlam::cpu
+
+#else  // not x86-64 with GCC or Clang
+
+namespace xlam::cpu {
+const GemmKernels* gemm_kernels_avx512() { return nullptr; }
+}  // namespace xlam::cpu
+
+#endif

@@ -1,0 +1,57 @@
+#include <cstring>
+
+#include "gemm.h"
+
+namespace xlam::cpu {
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kAuto: return "auto";
+    case Isa::kGeneric: return "generic";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+  }
+  return "?";
+}
+
+bool parse_isa(const char* text, Isa* out) {
+  for (Isa isa : {Isa::kAuto, Isa::kGeneric, Isa::kAvx2, Isa::kAvx512})
+    if (std::strcmp(text, isa_name(isa)) == 0) {
+      *out = isa;
+      return true;
+    }
+  return false;
+}
+
+bool isa_supported(Isa isa) {
+  switch (isa) {
+    case Isa::kAuto:
+    case Isa::kGeneric: return true;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
+    case Isa::kAvx2:
+      return gemm_kernels_avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
+    case Isa::kAvx512: return gemm_kernels_avx512() && __builtin_cpu_supports("avx512f");
+#else
+    case Isa::kAvx2:
+    case Isa::kAvx512: return false;
+#endif
+  }
+  return false;
+}
+
+Isa detect_isa() {
+  for (Isa isa : {Isa::kAvx512, Isa::kAvx2})
+    if (isa_supported(isa)) return isa;
+  return Isa::kGeneric;
+}
+
+const GemmKernels& gemm_kernels(Isa isa) {
+  const GemmKernels* k = nullptr;
+  if (isa == Isa::kAvx512) k = gemm_kernels_avx512();
+  if (isa == Isa::kAvx2) k = gemm_kernels_avx2();
+  return k ? *k : *gemm_kernels_generic();
+}
+
+}  // namespace xlam::cpu

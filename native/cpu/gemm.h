@@ -1,0 +1,46 @@
+// Matrix-multiply kernels of the fast CPU path, one set per instruction set (generic C++, AVX2+FMA,
+// AVX-512), chosen once per backend at start-up.
+//
+// Every kernel computes each output element as one dot product over the whole n_in, with the
+// same lane assignment (k mod lanes), the same fused multiply-adds in k order and the same
+// horizontal sum, whatever tile the element falls in: a token's result never depends on how many
+// tokens share the batch (batch invariance), only on the instruction set.
+#pragma once
+#include <cstdint>
+
+#include "../src/tensor.h"
+
+namespace xlam::cpu {
+
+enum class Isa { kAuto, kGeneric, kAvx2, kAvx512 };
+
+const char* isa_name(Isa isa);
+// The best instruction set this CPU (and this build) supports.
+Isa detect_isa();
+// Whether kernels for `isa` are built in and this CPU runs them.
+bool isa_supported(Isa isa);
+// Parses "generic" | "avx2" | "avx512" | "auto"; false for anything else.
+bool parse_isa(const char* text, Isa* out);
+
+struct GemmKernels {
+  // Weight rows as f32: dst[0..n) = f32(src[0..n)) for a f16 or bf16 source.
+  void (*convert)(float* dst,        // f32 [n]
+                  const void* src,   // f16 | bf16 [n]
+                  DType dtype, int64_t n);
+  // out[t, r] = dot(x[t, :], w[r, :]) for t < n_tokens, r < n_rows.
+  void (*panel)(float* out, int64_t ldo,         // f32 [n_tokens, ldo], columns [0, n_rows) written
+                const float* x, int64_t n_tokens,  // f32 [n_tokens, n_in]
+                const float* w, int64_t n_rows,    // f32 [n_rows, n_in]
+                int64_t n_in);
+  int64_t token_tile;  // tokens per register tile (token blocks are multiples of it)
+  int64_t row_tile;    // weight rows per register tile (panels are multiples of it)
+};
+
+const GemmKernels& gemm_kernels(Isa isa);  // isa must be supported and not kAuto
+
+// Per-ISA kernel sets; nullptr when the build has none for this architecture.
+const GemmKernels* gemm_kernels_generic();
+const GemmKernels* gemm_kernels_avx2();
+const GemmKernels* gemm_kernels_avx512();
+
+}  // namespace xlam::cpu
