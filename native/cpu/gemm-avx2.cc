@@ -114,7 +114,7 @@ void convert(float* dst, const void* src, DType dtype, int64_t n) {
   }
 }
 
-const GemmKernels kAvx2{convert, panel, kTokenTile, kRowTile};
+const GemmKernels kAvx2{convert, panel, nullptr, 0, kTokenTile, kRowTile};
 
 }  // namespace
 

@@ -1,4 +1,4 @@
-// AVX-512F kernels: 16-lane f32 accumulators, a register tile of 8 tokens x 3 weight rows.
+// AVX-512 (F + BW) kernels: 16-lane f32 accumulators, a register tile of 8 tokens x 3 weight rows.
 // Compiled for AVX-512 by a target pragma and only called when the CPU has it (gemm-isa.cc).
 // Only intrinsics and functions with internal linkage live under the pragma, so no inline
 // function of a shared header is ever emitted with AVX-512 code.
@@ -11,10 +11,10 @@
 #include <immintrin.h>
 
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx512f")
+#pragma GCC target("avx512f,avx512bw")
 // GCC 12's AVX-512 headers initialise "undefined" vectors from themselves, which -Wuninitialized
 // reports at every inlined use; the lanes are never read.
 #pragma GCC diagnostic push
@@ -93,6 +93,66 @@ void panel(float* out, int64_t ldo, const float* x, int64_t n_tokens, const floa
   if (n_rows - r == 1) rows<1>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
 }
 
+// The fused bf16 tile: each 32-weight block of a row is loaded once and widened to f32 by
+// interleaving with zeros (the bf16 bits become the high half of each lane): the low half of the
+// block holds k = 8*(j/4) + j%4, the high half the same + 4; xi holds x in that order.
+template <int M, int N>
+void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint16_t* w, int64_t n_in) {
+  constexpr int kBlock = 2 * kLanes;
+  __m512 acc[M][N];
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) acc[m][n] = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  for (int64_t k = 0; k < n_in; k += kBlock) {
+    __m512i raw[N];
+    if (k + kBlock <= n_in) {
+      for (int n = 0; n < N; ++n) raw[n] = _mm512_loadu_si512(w + n * n_in + k);
+    } else {
+      const __mmask32 mask = static_cast<__mmask32>((1ull << (n_in - k)) - 1u);
+      for (int n = 0; n < N; ++n) raw[n] = _mm512_maskz_loadu_epi16(mask, w + n * n_in + k);
+    }
+    for (int half = 0; half < 2; ++half) {
+      __m512 wv[N];
+      for (int n = 0; n < N; ++n)
+        wv[n] = _mm512_castsi512_ps(half == 0 ? _mm512_unpacklo_epi16(zero, raw[n]) : _mm512_unpackhi_epi16(zero, raw[n]));
+      for (int m = 0; m < M; ++m) {
+        const __m512 xv = _mm512_loadu_ps(xi + m * ldx + k + half * kLanes);
+        for (int n = 0; n < N; ++n) acc[m][n] = _mm512_fmadd_ps(xv, wv[n], acc[m][n]);
+      }
+    }
+  }
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) out[m * ldo + n] = hsum(acc[m][n]);
+}
+
+template <int N>
+void rows_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, int64_t n_tokens, const uint16_t* w,
+               int64_t n_in) {
+  int64_t t = 0;
+  for (; t + kTokenTile <= n_tokens; t += kTokenTile) tile_bf16<kTokenTile, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
+  float* o = out + t * ldo;
+  const float* xt = xi + t * ldx;
+  switch (n_tokens - t) {
+    case 7: tile_bf16<7, N>(o, ldo, xt, ldx, w, n_in); break;
+    case 6: tile_bf16<6, N>(o, ldo, xt, ldx, w, n_in); break;
+    case 5: tile_bf16<5, N>(o, ldo, xt, ldx, w, n_in); break;
+    case 4: tile_bf16<4, N>(o, ldo, xt, ldx, w, n_in); break;
+    case 3: tile_bf16<3, N>(o, ldo, xt, ldx, w, n_in); break;
+    case 2: tile_bf16<2, N>(o, ldo, xt, ldx, w, n_in); break;
+    case 1: tile_bf16<1, N>(o, ldo, xt, ldx, w, n_in); break;
+    default: break;
+  }
+}
+
+void panel_bf16(float* out, int64_t ldo, const float* xi, int64_t n_tokens, const uint16_t* w, int64_t n_rows,
+                int64_t n_in) {
+  const int64_t ldx = (n_in + 2 * kLanes - 1) / (2 * kLanes) * (2 * kLanes);
+  int64_t r = 0;
+  for (; r + kRowTile <= n_rows; r += kRowTile) rows_bf16<kRowTile>(out + r, ldo, xi, ldx, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 2) rows_bf16<2>(out + r, ldo, xi, ldx, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 1) rows_bf16<1>(out + r, ldo, xi, ldx, n_tokens, w + r * n_in, n_in);
+}
+
 void convert(float* dst, const void* src, DType dtype, int64_t n) {
   const uint16_t* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
@@ -118,7 +178,7 @@ void convert(float* dst, const void* src, DType dtype, int64_t n) {
   }
 }
 
-const GemmKernels kAvx512{convert, panel, kTokenTile, kRowTile};
+const GemmKernels kAvx512{convert, panel, panel_bf16, 2 * kLanes, kTokenTile, kRowTile};
 
 }  // namespace
 

@@ -26,7 +26,7 @@ void panel(float* out, int64_t ldo, const float* x, int64_t n_tokens, const floa
     for (int64_t r = 0; r < n_rows; ++r) out[t * ldo + r] = dot(x + t * n_in, w + r * n_in, n_in);
 }
 
-const GemmKernels kGeneric{convert, panel, 1, 8};
+const GemmKernels kGeneric{convert, panel, nullptr, 0, 1, 8};
 
 }  // namespace
 

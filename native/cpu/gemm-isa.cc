@@ -32,7 +32,8 @@ bool isa_supported(Isa isa) {
     case Isa::kAvx2:
       return gemm_kernels_avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
              __builtin_cpu_supports("f16c");
-    case Isa::kAvx512: return gemm_kernels_avx512() && __builtin_cpu_supports("avx512f");
+    case Isa::kAvx512:
+      return gemm_kernels_avx512() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 #else
     case Isa::kAvx2:
     case Isa::kAvx512: return false;
@@ -52,6 +53,16 @@ const GemmKernels& gemm_kernels(Isa isa) {
   if (isa == Isa::kAvx512) k = gemm_kernels_avx512();
   if (isa == Isa::kAvx2) k = gemm_kernels_avx2();
   return k ? *k : *gemm_kernels_generic();
+}
+
+void interleave_bf16_order(float* dst, const float* x, int64_t n_tokens, int64_t n_in, int64_t block) {
+  const int64_t padded = (n_in + block - 1) / block * block, half = block / 2;
+  for (int64_t t = 0; t < n_tokens; ++t)
+    for (int64_t b = 0; b < padded; b += block)
+      for (int64_t j = 0; j < block; ++j) {
+        const int64_t lane = j % half, k = b + 8 * (lane / 4) + lane % 4 + (j < half ? 0 : 4);
+        dst[t * padded + b + j] = k < n_in ? x[t * n_in + k] : 0.0f;
+      }
 }
 
 }  // namespace xlam::cpu

@@ -32,11 +32,23 @@ struct GemmKernels {
                 const float* x, int64_t n_tokens,  // f32 [n_tokens, n_in]
                 const float* w, int64_t n_rows,    // f32 [n_rows, n_in]
                 int64_t n_in);
+  // Optional fused bf16 path (nullptr: convert, then panel). The kernel widens bf16 weights in
+  // registers by interleaving them with zeros, which orders each block of bf16_block weights as
+  // k = 8*(j/4) + j%4 for lanes j of the first half and the same + 4 for the second half; x must
+  // come in that order, zero-padded to a whole block (see interleave_bf16_order).
+  void (*panel_bf16)(float* out, int64_t ldo,          // f32 [n_tokens, ldo], columns [0, n_rows)
+                     const float* xi, int64_t n_tokens,  // f32 [n_tokens, padded n_in], interleaved
+                     const uint16_t* w, int64_t n_rows,  // bf16 [n_rows, n_in]
+                     int64_t n_in);
+  int64_t bf16_block;  // weights per interleaved block (twice the f32 lanes)
   int64_t token_tile;  // tokens per register tile (token blocks are multiples of it)
   int64_t row_tile;    // weight rows per register tile (panels are multiples of it)
 };
 
-const GemmKernels& gemm_kernels(Isa isa);  // isa must be supported and not kAuto
+const GemmKernels& gemm_kernels(Isa isa);
+
+// x rows reordered for panel_bf16: dst [n_tokens, round_up(n_in, block)], zero-padded.
+void interleave_bf16_order(float* dst, const float* x, int64_t n_tokens, int64_t n_in, int64_t block);  // isa must be supported and not kAuto
 
 // Per-ISA kernel sets; nullptr when the build has none for this architecture.
 const GemmKernels* gemm_kernels_generic();

@@ -34,21 +34,34 @@ void matmul_rows(const Context& ctx, float* out, const float* x, int64_t n_token
   const int64_t panel_rows = kPanelTiles * k.row_tile;
   const int64_t token_block = std::max<int64_t>(1, kTokenBlockBytes / (n_in * 4) / k.token_tile) * k.token_tile;
   const int64_t n_panels = (n_out + panel_rows - 1) / panel_rows;
+  const bool fused = w.dtype == DType::kBF16 && k.panel_bf16;
   const bool f32 = w.dtype == DType::kF32;
   const size_t elem = dtype_size(w.dtype);
+  std::vector<float> interleaved;
+  int64_t ldx = n_in;
+  if (fused) {
+    ldx = (n_in + k.bf16_block - 1) / k.bf16_block * k.bf16_block;
+    interleaved.resize(static_cast<size_t>(n_tokens * ldx));
+    interleave_bf16_order(interleaved.data(), x, n_tokens, n_in, k.bf16_block);
+  }
   ctx.pool->parallel_for(n_panels, [&](int64_t pb, int64_t pe) {
-    std::vector<float> converted(f32 ? 0 : static_cast<size_t>(panel_rows * n_in));
+    std::vector<float> converted(f32 || fused ? 0 : static_cast<size_t>(panel_rows * n_in));
     for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
       const int64_t nt = std::min(token_block, n_tokens - t0);
       for (int64_t p = pb; p < pe; ++p) {
         const int64_t o0 = p * panel_rows, nr = std::min(panel_rows, n_out - o0);
-        const float* rows = static_cast<const float*>(w.data) + o0 * n_in;
-        if (!f32) {
-          k.convert(converted.data(), static_cast<const uint8_t*>(w.data) + o0 * n_in * elem, w.dtype, nr * n_in);
-          rows = converted.data();
-        }
         float* o = out + t0 * n_out + o0;
-        k.panel(o, n_out, x + t0 * n_in, nt, rows, nr, n_in);
+        if (fused) {
+          k.panel_bf16(o, n_out, interleaved.data() + t0 * ldx, nt, static_cast<const uint16_t*>(w.data) + o0 * n_in, nr,
+                       n_in);
+        } else {
+          const float* rows = static_cast<const float*>(w.data) + o0 * n_in;
+          if (!f32) {
+            k.convert(converted.data(), static_cast<const uint8_t*>(w.data) + o0 * n_in * elem, w.dtype, nr * n_in);
+            rows = converted.data();
+          }
+          k.panel(o, n_out, x + t0 * n_in, nt, rows, nr, n_in);
+        }
         if (bias)
           for (int64_t t = 0; t < nt; ++t)
             for (int64_t r = 0; r < nr; ++r) o[t * n_out + r] += load_f32(bias->data, bias->dtype, o0 + r);
