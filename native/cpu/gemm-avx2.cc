@@ -89,6 +89,72 @@ void panel(float* out, int64_t ldo, const float* x, int64_t n_tokens, const floa
   if (n_rows - r == 1) rows<1>(out + r, ldo, x, n_tokens, w + r * n_in, n_in);
 }
 
+// bf16 [n] (n < 16) zero-padded to 16 lanes.
+__m256i load_partial(const uint16_t* src, int64_t n) {
+  alignas(32) uint16_t part[16] = {};
+  std::memcpy(part, src, static_cast<size_t>(n) * 2);
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(part));
+}
+
+// The fused bf16 tile: each 16-weight block of a row is loaded once and widened to f32 by
+// interleaving with zeros (the bf16 bits become the high half of each lane): the low half of the
+// block holds k = 8*(j/4) + j%4, the high half the same + 4; xi holds x in that order.
+// 3 tokens x 3 rows: 9 accumulators + 3 widened + x + zero fit the 16 registers.
+template <int M, int N>
+void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint16_t* w, int64_t n_in) {
+  constexpr int kBlock = 2 * kLanes;
+  __m256 acc[M][N];
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) acc[m][n] = _mm256_setzero_ps();
+  const __m256i zero = _mm256_setzero_si256();
+  auto step = [&](const __m256i* raw, int64_t k) {
+    for (int half = 0; half < 2; ++half) {
+      __m256 wv[N];
+      for (int n = 0; n < N; ++n)
+        wv[n] = _mm256_castsi256_ps(half == 0 ? _mm256_unpacklo_epi16(zero, raw[n]) : _mm256_unpackhi_epi16(zero, raw[n]));
+      for (int m = 0; m < M; ++m) {
+        const __m256 xv = _mm256_loadu_ps(xi + m * ldx + k + half * kLanes);
+        for (int n = 0; n < N; ++n) acc[m][n] = _mm256_fmadd_ps(xv, wv[n], acc[m][n]);
+      }
+    }
+  };
+  int64_t k = 0;
+  for (; k + kBlock <= n_in; k += kBlock) {
+    __m256i raw[N];
+    for (int n = 0; n < N; ++n) raw[n] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + n * n_in + k));
+    step(raw, k);
+  }
+  if (k < n_in) {  // a partial last block, from zero-padded copies
+    __m256i raw[N];
+    for (int n = 0; n < N; ++n) raw[n] = load_partial(w + n * n_in + k, n_in - k);
+    step(raw, k);
+  }
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) out[m * ldo + n] = hsum(acc[m][n]);
+}
+
+constexpr int kBf16TokenTile = 3, kBf16RowTile = 3;
+
+template <int N>
+void rows_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, int64_t n_tokens, const uint16_t* w,
+               int64_t n_in) {
+  int64_t t = 0;
+  for (; t + kBf16TokenTile <= n_tokens; t += kBf16TokenTile)
+    tile_bf16<kBf16TokenTile, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
+  if (n_tokens - t == 2) tile_bf16<2, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
+  if (n_tokens - t == 1) tile_bf16<1, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
+}
+
+void panel_bf16(float* out, int64_t ldo, const float* xi, int64_t n_tokens, const uint16_t* w, int64_t n_rows,
+                int64_t n_in) {
+  const int64_t ldx = (n_in + 2 * kLanes - 1) / (2 * kLanes) * (2 * kLanes);
+  int64_t r = 0;
+  for (; r + kBf16RowTile <= n_rows; r += kBf16RowTile)
+    rows_bf16<kBf16RowTile>(out + r, ldo, xi, ldx, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 2) rows_bf16<2>(out + r, ldo, xi, ldx, n_tokens, w + r * n_in, n_in);
+  if (n_rows - r == 1) rows_bf16<1>(out + r, ldo, xi, ldx, n_tokens, w + r * n_in, n_in);
+}
+
 void convert(float* dst, const void* src, DType dtype, int64_t n) {
   const uint16_t* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
@@ -114,7 +180,7 @@ void convert(float* dst, const void* src, DType dtype, int64_t n) {
   }
 }
 
-const GemmKernels kAvx2{convert, panel, nullptr, 0, kTokenTile, kRowTile};
+const GemmKernels kAvx2{convert, panel, panel_bf16, 2 * kLanes, kTokenTile, kRowTile};
 
 }  // namespace
 
