@@ -19,41 +19,45 @@ inline const float* cache_row(const float* cache, const int32_t* table, const Ge
   return cache + ((block * g.block_size + pos % g.block_size) * g.n_kv_heads + kvh) * g.head_dim;
 }
 
-// One token, all query heads of one kv head; scores buffer sized to the context.
-void attend_fast(float* out, const float* q, const float* kc, const float* vc, const int32_t* table,
-                 const Geometry& g, int64_t kvh, int64_t first, int64_t last, float scale,
+// Calls fn(first cache row, positions p0..p0+n) for each run of positions [first, last] that lies
+// in one block of the sequence's table (rows in a block are contiguous, n_kv_heads * head_dim apart).
+template <class Fn>
+void for_each_block_run(const Geometry& g, const int32_t* table, int64_t first, int64_t last, Fn&& fn) {
+  for (int64_t p = first; p <= last;) {
+    const int64_t off = p % g.block_size, n = std::min(g.block_size - off, last + 1 - p);
+    fn(static_cast<int64_t>(table[p / g.block_size]) * g.block_size + off, p, n);
+    p += n;
+  }
+}
+
+// One token, all query heads of one kv head: scores block by block, softmax, weighted values.
+void attend_fast(const Kernels& kern, float* out, const float* q, const float* kc, const float* vc,
+                 const int32_t* table, const Geometry& g, int64_t kvh, int64_t first, int64_t last, float scale,
                  std::vector<float>& scores) {
   const int64_t group = g.n_heads / g.n_kv_heads, hd = g.head_dim, len = last - first + 1;
-  scores.resize(static_cast<size_t>(len));
-  for (int64_t qh = kvh * group; qh < (kvh + 1) * group; ++qh) {
-    const float* qr = q + qh * hd;
+  const int64_t stride = g.n_kv_heads * hd;
+  const float* qg = q + kvh * group * hd;
+  float* og = out + kvh * group * hd;
+  scores.resize(static_cast<size_t>(group * len));
+  for_each_block_run(g, table, first, last, [&](int64_t row, int64_t p, int64_t n) {
+    kern.qk(scores.data() + (p - first), len, qg, group, kc + row * stride + kvh * hd, stride, n, hd, scale);
+  });
+  for (int64_t h = 0; h < group; ++h) {
+    float* s = scores.data() + h * len;
     float mx = -INFINITY;
-    for (int64_t p = first; p <= last; ++p) {
-      const float* kr = cache_row(kc, table, g, p, kvh);
-      float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      int64_t i = 0;
-      for (; i + 8 <= hd; i += 8)
-        for (int j = 0; j < 8; ++j) acc[j] += qr[i + j] * kr[i + j];
-      float tail = 0;
-      for (; i < hd; ++i) tail += qr[i] * kr[i];
-      float s = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail) * scale;
-      scores[p - first] = s;
-      mx = std::max(mx, s);
-    }
+    for (int64_t i = 0; i < len; ++i) mx = std::max(mx, s[i]);
     float sum = 0;
     for (int64_t i = 0; i < len; ++i) {
-      scores[i] = std::exp(scores[i] - mx);
-      sum += scores[i];
+      s[i] = std::exp(s[i] - mx);
+      sum += s[i];
     }
     const float inv = 1.0f / sum;
-    float* o = out + qh * hd;
-    std::fill(o, o + hd, 0.0f);
-    for (int64_t p = first; p <= last; ++p) {
-      const float w = scores[p - first] * inv;
-      const float* vr = cache_row(vc, table, g, p, kvh);
-      for (int64_t i = 0; i < hd; ++i) o[i] += w * vr[i];
-    }
+    for (int64_t i = 0; i < len; ++i) s[i] *= inv;
   }
+  std::fill(og, og + group * hd, 0.0f);
+  for_each_block_run(g, table, first, last, [&](int64_t row, int64_t p, int64_t n) {
+    kern.pv(og, scores.data() + (p - first), len, group, vc + row * stride + kvh * hd, stride, n, hd);
+  });
 }
 
 void attend_reference(float* out, const float* q, const float* kc, const float* vc, const int32_t* table,
@@ -136,7 +140,7 @@ Status attention(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_hea
       const int64_t t = i / g.n_kv_heads, kvh = i % g.n_kv_heads;
       int64_t first, last;
       span(t, &first, &last);
-      attend_fast(od + t * row, qd + t * row, kc, vc, tables + seq[t] * g.max_blocks, g, kvh, first, last, scale, scores);
+      attend_fast(*ctx.kernels, od + t * row, qd + t * row, kc, vc, tables + seq[t] * g.max_blocks, g, kvh, first, last, scale, scores);
     }
   });
   return Status::Ok();

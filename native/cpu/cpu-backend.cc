@@ -31,7 +31,7 @@ CpuBackend::CpuBackend(const CpuOptions& options) {
   ctx_.pool = pool_.get();
   ctx_.reference = options.reference;
   isa_ = options.isa == Isa::kAuto || !isa_supported(options.isa) ? detect_isa() : options.isa;
-  ctx_.gemm = &gemm_kernels(isa_);
+  ctx_.kernels = &kernels_for(isa_);
 }
 
 CpuBackend::~CpuBackend() {

@@ -2,7 +2,7 @@
 #include <vector>
 
 #include "convert.h"
-#include "gemm.h"
+#include "kernels.h"
 #include "ops.h"
 
 namespace xlam::cpu {
@@ -30,7 +30,7 @@ void matmul_rows(const Context& ctx, float* out, const float* x, int64_t n_token
       }
     return;
   }
-  const GemmKernels& k = *ctx.gemm;
+  const Kernels& k = *ctx.kernels;
   const int64_t panel_rows = kPanelTiles * k.row_tile;
   const int64_t token_block = std::max<int64_t>(1, kTokenBlockBytes / (n_in * 4) / k.token_tile) * k.token_tile;
   const int64_t n_panels = (n_out + panel_rows - 1) / panel_rows;

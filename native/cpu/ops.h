@@ -3,7 +3,7 @@
 // cores; per-element reduction order independent of the batch, so results are batch-invariant).
 #pragma once
 #include "../src/backend.h"
-#include "gemm.h"
+#include "kernels.h"
 #include "thread-pool.h"
 
 namespace xlam::cpu {
@@ -11,7 +11,7 @@ namespace xlam::cpu {
 struct Context {
   ThreadPool* pool = nullptr;
   bool reference = false;  // use the plain reference loops
-  const GemmKernels* gemm = nullptr;  // matmul kernels of the fast path
+  const Kernels* kernels = nullptr;  // SIMD kernels of the fast path
 };
 
 // Shape checks shared by the ops; each returns INVALID_ARGUMENT naming the op and argument.

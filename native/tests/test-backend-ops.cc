@@ -321,18 +321,34 @@ std::vector<float> run_attention(Backend& be, int64_t hd, int64_t n_head, int64_
 
 }  // namespace
 
-TEST_CASE("ops: paged attention matches reference (head dims, GQA ratios, windows, batches)") {
-  Pair p;
-  for (int64_t hd : {64, 128})
-    for (int64_t group : {1, 4, 6})
-      for (auto lens : {std::vector<int64_t>{1}, std::vector<int64_t>{3}, std::vector<int64_t>{113},
-                        std::vector<int64_t>{113, 3, 40}})
-        for (int32_t window : {0, 17}) {
-          const int64_t n_kv = 2, n_head = n_kv * group;
-          auto f = run_attention(p.fast, hd, n_head, n_kv, lens, 113, window, nullptr);
-          auto r = run_attention(p.ref, hd, n_head, n_kv, lens, 113, window, nullptr);
-          CHECK_CLOSE(f, r, "attention");
-        }
+TEST_CASE("ops: paged attention matches reference for every instruction set (head dims, GQA, windows, batches)") {
+  cpu::CpuBackend ref(cpu::CpuOptions{1, true});
+  for (cpu::Isa isa : runnable_isas()) {
+    cpu::CpuBackend fast(fast_options(isa));
+    for (int64_t hd : {40, 64, 128, 200})
+      for (int64_t group : {1, 4, 6})
+        for (auto lens : {std::vector<int64_t>{1}, std::vector<int64_t>{3}, std::vector<int64_t>{113},
+                          std::vector<int64_t>{113, 3, 40}})
+          for (int32_t window : {0, 17}) {
+            const int64_t n_kv = 2, n_head = n_kv * group;
+            auto f = run_attention(fast, hd, n_head, n_kv, lens, 113, window, nullptr);
+            auto r = run_attention(ref, hd, n_head, n_kv, lens, 113, window, nullptr);
+            CHECK_CLOSE(f, r, cpu::isa_name(isa));
+          }
+  }
+}
+
+TEST_CASE("ops: fast attention is batch-invariant (bitwise) for every instruction set") {
+  // The first sequence's queries, alone and beside two others (its cache blocks land elsewhere).
+  for (cpu::Isa isa : runnable_isas()) {
+    cpu::CpuBackend be(fast_options(isa));
+    for (int64_t hd : {40, 128}) {
+      const int64_t n_kv = 2, n_head = 12;
+      auto alone = run_attention(be, hd, n_head, n_kv, {113}, 113, 0, nullptr);
+      auto batch = run_attention(be, hd, n_head, n_kv, {113, 3, 40}, 113, 0, nullptr);
+      CHECK(std::equal(alone.begin(), alone.end(), batch.begin()));
+    }
+  }
 }
 
 TEST_CASE("ops: attention over one position returns V; bad tables are errors") {

@@ -1,6 +1,6 @@
 // Portable kernels (any CPU): 8 independent partial sums per dot product, a fixed sum tree.
 #include "convert.h"
-#include "gemm.h"
+#include "kernels.h"
 
 namespace xlam::cpu {
 
@@ -26,10 +26,26 @@ void panel(float* out, int64_t ldo, const float* x, int64_t n_tokens, const floa
     for (int64_t r = 0; r < n_rows; ++r) out[t * ldo + r] = dot(x + t * n_in, w + r * n_in, n_in);
 }
 
-const GemmKernels kGeneric{convert, panel, nullptr, 0, 1, 8};
+void qk(float* s, int64_t ld_s, const float* q, int64_t group, const float* k, int64_t k_stride, int64_t n_pos,
+        int64_t head_dim, float scale) {
+  for (int64_t p = 0; p < n_pos; ++p)
+    for (int64_t h = 0; h < group; ++h) s[h * ld_s + p] = dot(q + h * head_dim, k + p * k_stride, head_dim) * scale;
+}
+
+void pv(float* o, const float* w, int64_t ld_w, int64_t group, const float* v, int64_t v_stride, int64_t n_pos,
+        int64_t head_dim) {
+  for (int64_t h = 0; h < group; ++h)
+    for (int64_t p = 0; p < n_pos; ++p) {
+      const float wp = w[h * ld_w + p];
+      const float* vr = v + p * v_stride;
+      for (int64_t i = 0; i < head_dim; ++i) o[h * head_dim + i] += wp * vr[i];
+    }
+}
+
+const Kernels kGeneric{convert, panel, nullptr, 0, 1, 8, qk, pv};
 
 }  // namespace
 
-const GemmKernels* gemm_kernels_generic() { return &kGeneric; }
+const Kernels* kernels_generic() { return &kGeneric; }
 
 }  // namespace xlam::cpu

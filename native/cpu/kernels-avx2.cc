@@ -1,12 +1,12 @@
 // AVX2 + FMA kernels: 8-lane f32 accumulators, a register tile of 4 tokens x 3 weight rows
 // (12 accumulators + 3 weight vectors + 1 token vector = the 16 ymm registers).
-// Compiled for AVX2 by a target pragma and only called when the CPU has it (gemm-isa.cc).
+// Compiled for AVX2 by a target pragma and only called when the CPU has it (kernels-isa.cc).
 // Only intrinsics and functions with internal linkage live under the pragma, so no inline
 // function of a shared header is ever emitted with AVX2 code.
 #include <cstdint>
 #include <cstring>
 
-#include "gemm.h"
+#include "kernels.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -155,6 +155,65 @@ void panel_bf16(float* out, int64_t ldo, const float* xi, int64_t n_tokens, cons
   if (n_rows - r == 1) rows_bf16<1>(out + r, ldo, xi, ldx, n_tokens, w + r * n_in, n_in);
 }
 
+// Scores: the k row is read once for the whole group; each dot product runs over head_dim in
+// lane-wide steps (a masked last step) into one accumulator, then the fixed-order sum.
+void qk(float* s, int64_t ld_s, const float* q, int64_t group, const float* k, int64_t k_stride, int64_t n_pos,
+        int64_t head_dim, float scale) {
+  const int64_t full = head_dim / kLanes * kLanes;
+  const __m256i tail = tail_mask(head_dim % kLanes);
+  for (int64_t p = 0; p < n_pos; ++p) {
+    const float* kr = k + p * k_stride;
+    for (int64_t h = 0; h < group; ++h) {
+      const float* qh = q + h * head_dim;
+      __m256 acc = _mm256_setzero_ps();
+      for (int64_t i = 0; i < full; i += kLanes) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qh + i), _mm256_loadu_ps(kr + i), acc);
+      if (full < head_dim) acc = _mm256_fmadd_ps(_mm256_maskload_ps(qh + full, tail), _mm256_maskload_ps(kr + full, tail), acc);
+      s[h * ld_s + p] = hsum(acc) * scale;
+    }
+  }
+}
+
+// R vectors of one head's output row, held in registers while the value rows pass.
+template <int R>
+void pv_chunk(float* o, const float* w, const float* v, int64_t v_stride, int64_t n_pos) {
+  __m256 acc[R];
+  for (int j = 0; j < R; ++j) acc[j] = _mm256_loadu_ps(o + j * kLanes);
+  for (int64_t p = 0; p < n_pos; ++p) {
+    const __m256 wp = _mm256_set1_ps(w[p]);
+    const float* vr = v + p * v_stride;
+    for (int j = 0; j < R; ++j) acc[j] = _mm256_fmadd_ps(wp, _mm256_loadu_ps(vr + j * kLanes), acc[j]);
+  }
+  for (int j = 0; j < R; ++j) _mm256_storeu_ps(o + j * kLanes, acc[j]);
+}
+
+// Weighted values, one head at a time; each output element accumulates over p in order.
+void pv(float* o, const float* w, int64_t ld_w, int64_t group, const float* v, int64_t v_stride, int64_t n_pos,
+        int64_t head_dim) {
+  const int64_t full = head_dim / kLanes * kLanes;
+  const __m256i tail = tail_mask(head_dim % kLanes);
+  for (int64_t h = 0; h < group; ++h) {
+    float* oh = o + h * head_dim;
+    const float* wh = w + h * ld_w;
+    int64_t c = 0;
+    for (; c + 8 * kLanes <= full; c += 8 * kLanes) pv_chunk<8>(oh + c, wh, v + c, v_stride, n_pos);
+    switch ((full - c) / kLanes) {
+      case 7: pv_chunk<7>(oh + c, wh, v + c, v_stride, n_pos); break;
+      case 6: pv_chunk<6>(oh + c, wh, v + c, v_stride, n_pos); break;
+      case 5: pv_chunk<5>(oh + c, wh, v + c, v_stride, n_pos); break;
+      case 4: pv_chunk<4>(oh + c, wh, v + c, v_stride, n_pos); break;
+      case 3: pv_chunk<3>(oh + c, wh, v + c, v_stride, n_pos); break;
+      case 2: pv_chunk<2>(oh + c, wh, v + c, v_stride, n_pos); break;
+      case 1: pv_chunk<1>(oh + c, wh, v + c, v_stride, n_pos); break;
+      default: break;
+    }
+    if (full < head_dim) {
+      __m256 acc = _mm256_maskload_ps(oh + full, tail);
+      for (int64_t p = 0; p < n_pos; ++p) acc = _mm256_fmadd_ps(_mm256_set1_ps(wh[p]), _mm256_maskload_ps(v + p * v_stride + full, tail), acc);
+      _mm256_maskstore_ps(oh + full, tail, acc);
+    }
+  }
+}
+
 void convert(float* dst, const void* src, DType dtype, int64_t n) {
   const uint16_t* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
@@ -180,7 +239,7 @@ void convert(float* dst, const void* src, DType dtype, int64_t n) {
   }
 }
 
-const GemmKernels kAvx2{convert, panel, panel_bf16, 2 * kLanes, kTokenTile, kRowTile};
+const Kernels kAvx2{convert, panel, panel_bf16, 2 * kLanes, kTokenTile, kRowTile, qk, pv};
 
 }  // namespace
 
@@ -193,13 +252,13 @@ const GemmKernels kAvx2{convert, panel, panel_bf16, 2 * kLanes, kTokenTile, kRow
 #endif
 
 namespace xlam::cpu {
-const GemmKernels* gemm_kernels_avx2() { return &kAvx2; }
+const Kernels* kernels_avx2() { return &kAvx2; }
 }  // namespace xlam::cpu
 
 #else  // not x86-64 with GCC or Clang
 
 namespace xlam::cpu {
-const GemmKernels* gemm_kernels_avx2() { return nullptr; }
+const Kernels* kernels_avx2() { return nullptr; }
 }  // namespace xlam::cpu
 
 #endif

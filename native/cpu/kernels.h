@@ -1,10 +1,11 @@
-// Matrix-multiply kernels of the fast CPU path, one set per instruction set (generic C++, AVX2+FMA,
-// AVX-512), chosen once per backend at start-up.
+// SIMD kernels of the fast CPU path (matrix multiply, attention), one set per instruction set
+// (generic C++, AVX2+FMA, AVX-512), chosen once per backend at start-up.
 //
-// Every kernel computes each output element as one dot product over the whole n_in, with the
-// same lane assignment (k mod lanes), the same fused multiply-adds in k order and the same
-// horizontal sum, whatever tile the element falls in: a token's result never depends on how many
-// tokens share the batch (batch invariance), only on the instruction set.
+// Every matmul kernel computes each output element as one dot product over the whole n_in, with
+// the same lane assignment, the same fused multiply-adds in k order and the same horizontal sum,
+// whatever tile the element falls in; the attention kernels work one token at a time. So a
+// token's result never depends on how many tokens share the batch (batch invariance), only on the
+// instruction set.
 #pragma once
 #include <cstdint>
 
@@ -22,7 +23,7 @@ bool isa_supported(Isa isa);
 // Parses "generic" | "avx2" | "avx512" | "auto"; false for anything else.
 bool parse_isa(const char* text, Isa* out);
 
-struct GemmKernels {
+struct Kernels {
   // Weight rows as f32: dst[0..n) = f32(src[0..n)) for a f16 or bf16 source.
   void (*convert)(float* dst,        // f32 [n]
                   const void* src,   // f16 | bf16 [n]
@@ -43,16 +44,28 @@ struct GemmKernels {
   int64_t bf16_block;  // weights per interleaved block (twice the f32 lanes)
   int64_t token_tile;  // tokens per register tile (token blocks are multiples of it)
   int64_t row_tile;    // weight rows per register tile (panels are multiples of it)
+
+  // Attention scores of one token's query heads sharing a kv head, over n_pos cache rows:
+  // s[h * ld_s + p] = dot(q[h], k[p]) * scale.
+  void (*qk)(float* s, int64_t ld_s,                     // f32 [group, ld_s], columns [0, n_pos) written
+             const float* q, int64_t group,              // f32 [group, head_dim]
+             const float* k, int64_t k_stride, int64_t n_pos,  // f32 rows of head_dim, k_stride apart
+             int64_t head_dim, float scale);
+  // o[h] += sum over p, in order, of w[h * ld_w + p] * v[p].
+  void (*pv)(float* o,                                   // f32 [group, head_dim]
+             const float* w, int64_t ld_w, int64_t group,  // f32 [group, ld_w], columns [0, n_pos) read
+             const float* v, int64_t v_stride, int64_t n_pos,  // f32 rows of head_dim, v_stride apart
+             int64_t head_dim);
 };
 
-const GemmKernels& gemm_kernels(Isa isa);
+const Kernels& kernels_for(Isa isa);
 
 // x rows reordered for panel_bf16: dst [n_tokens, round_up(n_in, block)], zero-padded.
 void interleave_bf16_order(float* dst, const float* x, int64_t n_tokens, int64_t n_in, int64_t block);  // isa must be supported and not kAuto
 
 // Per-ISA kernel sets; nullptr when the build has none for this architecture.
-const GemmKernels* gemm_kernels_generic();
-const GemmKernels* gemm_kernels_avx2();
-const GemmKernels* gemm_kernels_avx512();
+const Kernels* kernels_generic();
+const Kernels* kernels_avx2();
+const Kernels* kernels_avx512();
 
 }  // namespace xlam::cpu

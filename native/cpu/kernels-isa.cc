@@ -1,6 +1,6 @@
 #include <cstring>
 
-#include "gemm.h"
+#include "kernels.h"
 
 namespace xlam::cpu {
 
@@ -30,10 +30,10 @@ bool isa_supported(Isa isa) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     // __builtin_cpu_supports also checks that the OS saves the wider registers (XCR0).
     case Isa::kAvx2:
-      return gemm_kernels_avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      return kernels_avx2() && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
              __builtin_cpu_supports("f16c");
     case Isa::kAvx512:
-      return gemm_kernels_avx512() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+      return kernels_avx512() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 #else
     case Isa::kAvx2:
     case Isa::kAvx512: return false;
@@ -48,11 +48,11 @@ Isa detect_isa() {
   return Isa::kGeneric;
 }
 
-const GemmKernels& gemm_kernels(Isa isa) {
-  const GemmKernels* k = nullptr;
-  if (isa == Isa::kAvx512) k = gemm_kernels_avx512();
-  if (isa == Isa::kAvx2) k = gemm_kernels_avx2();
-  return k ? *k : *gemm_kernels_generic();
+const Kernels& kernels_for(Isa isa) {
+  const Kernels* k = nullptr;
+  if (isa == Isa::kAvx512) k = kernels_avx512();
+  if (isa == Isa::kAvx2) k = kernels_avx2();
+  return k ? *k : *kernels_generic();
 }
 
 void interleave_bf16_order(float* dst, const float* x, int64_t n_tokens, int64_t n_in, int64_t block) {
