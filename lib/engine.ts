@@ -137,13 +137,14 @@ export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseRe
 const HIGH_WATER = 64;
 const LOW_WATER = 16;
 
+/** A request ready to submit, with what its output needs (none of it for token-level calls). */
 interface Prepared {
   request: NativeRequest;
-  tokenizer: Tokenizer | undefined;
-  tools: ToolDefinition[] | undefined;
-  format: PromptRenderer['format'] | undefined;
+  tokenizer?: Tokenizer;
+  tools?: ToolDefinition[];
+  format?: PromptRenderer['format'];
   stops: string[];
-  signal: AbortSignal | undefined;
+  signal?: AbortSignal;
 }
 
 export class Engine {
@@ -180,22 +181,34 @@ export class Engine {
   }
 
   /**
-   * Greedy decoding from prompt token ids (low level: no tokenizer, no template).
+   * Greedy decoding from prompt token ids (low level: no tokenizer, no template, no EOS stop
+   * unless given in `stopTokenIds`). Runs on the engine thread like {@link Engine.generate}, so
+   * it is batched with every other request of the engine.
    * @example `await engine.generateTokens([1, 2, 3], { maxTokens: 8, topLogprobs: 5 })`
    */
   async generateTokens(promptIds: readonly number[], options: GenerateTokensOptions = {}): Promise<GenerateTokensResult> {
-    const handle = this.#handle();
+    this.#handle(); // typed ENGINE_CLOSED up front
     const ids = parseArgument(PromptIdsSchema, promptIds, 'promptIds');
     const opts = parseArgument(GenerateTokensOptionsSchema, options, 'options');
-    try {
-      return await handle.generateTokens(ids, {
-        maxTokens: opts.maxTokens,
-        topLogprobs: opts.topLogprobs,
+    const p: Prepared = {
+      request: {
+        promptIds: ids,
+        maxTokens: Math.max(opts.maxTokens, 1),
+        temperature: 0,
         stopIds: opts.stopTokenIds,
+        topLogprobs: opts.topLogprobs,
+      },
+      stops: [],
+    };
+    if (opts.maxTokens === 0) {
+      // Checked like any request when submitted, then cancelled before it computes anything.
+      await this.#run(p, (id) => this.#native?.cancel(id)).catch((err: unknown) => {
+        if (!(err instanceof XlamAbortError)) throw err;
       });
-    } catch (err) {
-      throw fromNative(err);
+      return { tokens: [], topLogprobs: [], finishReason: 'length' };
     }
+    const r = await this.#run(p);
+    return { tokens: r.tokenIds, topLogprobs: r.logprobs ?? [], finishReason: r.finishReason === 'length' ? 'length' : 'stop' };
   }
 
   /** The model folder's tokenizer, loaded on first use. */
@@ -289,15 +302,20 @@ export class Engine {
    */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const r = parseArgument(GenerateRequestSchema, request, 'request');
-    const p = await this.#prepare(r);
+    return this.#run(await this.#prepare(r));
+  }
+
+  /** Runs a prepared request to its end: its result or its typed error. */
+  #run(p: Prepared, submitted?: (id: number) => void): Promise<GenerateResult> {
     return new Promise<GenerateResult>((resolve, reject) => {
-      this.#submit(p, (cancel) =>
+      const id = this.#submit(p, (cancel) =>
         new RequestRun(p.tokenizer?.detokenizer({ skipSpecialTokens: true }), p.stops, {
           text: () => {},
           stop: cancel,
           end: (result, error) => (error ? reject(error) : resolve(result!)),
         }),
       );
+      submitted?.(id);
     });
   }
 

@@ -18,18 +18,6 @@ export interface NativeLoadOptions {
   computePriority?: 'idle' | 'low' | 'normal';
 }
 
-export interface NativeGenerateOptions {
-  maxTokens?: number;
-  topLogprobs?: number;
-  stopIds?: number[];
-}
-
-export interface NativeGenerateResult {
-  tokens: number[];
-  topLogprobs: Array<Array<[number, number]>>;
-  finishReason: 'length' | 'stop';
-}
-
 export interface NativeEngineInfo {
   backend: string;
   modelType: string;
@@ -97,7 +85,6 @@ export interface NativeStats {
 }
 
 export interface NativeEngine {
-  generateTokens(promptIds: number[] | Int32Array, options?: NativeGenerateOptions): Promise<NativeGenerateResult>;
   /** Once: every event of every request, in batches (one call per engine step at most). */
   listen(listener: (events: NativeEvent[]) => void): void;
   /** Queues a request; throws a coded error when it is invalid. */
