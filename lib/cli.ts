@@ -12,16 +12,21 @@ import { XlamError } from './errors.js';
 
 const COMMANDS: Record<string, Command> = { generate, run, call, info, tokenize, prompt };
 const USAGE = 'usage:\n' + Object.values(COMMANDS).map((c) => '  ' + c.usage).join('\n');
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE + '\n');
+  if (name === undefined || isHelp(name)) {
+    process.stdout.write(USAGE + '\n\n`xlam COMMAND --help` describes a command and its flags.\n');
     return name === undefined ? 2 : 0;
   }
   try {
     const command = COMMANDS[name];
     if (!command) throw new UsageError(`unknown command '${name}'`);
+    if (rest.some(isHelp)) {
+      process.stdout.write(`usage: ${command.usage}\n\n${command.help}\n`);
+      return 0;
+    }
     await command.run(rest);
     return 0;
   } catch (err) {

@@ -32,48 +32,55 @@ export const LoadOptionsSchema = z
   .object({
     /**
      * Which compute backend runs the model: `'cpu'` (fast paths on every core) or
-     * `'cpu-reference'` (plain reference loops on one thread; slow, for checking).
-     * @example 'cpu'
-     * Defaults to `'cpu'`.
+     * `'cpu-reference'` (plain reference loops on one thread; slow, for checking results).
+     * @example `{ backend: 'cpu-reference' }`
+     * @defaultValue `'cpu'`
      */
     backend: z.enum(['cpu', 'cpu-reference']).default('cpu'),
     /**
-     * Worker threads for the CPU backend; 0 uses every hardware thread.
-     * @example 2
-     * Defaults to `0`.
+     * Threads that compute each forward pass on the CPU backend; 0 uses one per hardware
+     * thread.
+     * @example `{ threads: 4 }`
+     * @defaultValue `0` (all hardware threads)
      */
     threads: z.number().int().min(0).max(1024).default(0),
     /**
-     * Tokens per KV-cache block.
-     * @example 16
-     * Defaults to `16`.
+     * Tokens per KV-cache block. Requests take cache memory in whole blocks, and the prefix
+     * cache shares only full blocks between requests whose prompts start the same.
+     * @example `{ blockSize: 32 }`
+     * @defaultValue `16`
      */
     blockSize: z.number().int().min(1).max(1024).default(16),
     /**
-     * KV-cache capacity in tokens; 0 means min(context length, 4096).
-     * @example 8192
-     * Defaults to `0`.
+     * KV-cache capacity in tokens, shared by all requests (rounded up to whole blocks); it
+     * bounds one request's prompt + maxTokens and how many requests run at once. Memory:
+     * 2 × layers × kvHeads × headDim × 4 bytes per token (f32 K and V). 0 picks
+     * min(context length, 4096).
+     * @example `{ kvCacheTokens: 32768 }`
+     * @defaultValue `0` (min(context length, 4096))
      */
     kvCacheTokens: z.number().int().min(0).max(2 ** 31).default(0),
     /**
-     * Most tokens computed in one forward pass (the prefill chunk size).
-     * @example 512
-     * Defaults to `512`.
+     * The most tokens one forward pass computes over all requests: each step shares this
+     * budget between the running requests' next tokens and chunks of new prompts, so a long
+     * prompt is prefilled in chunks of at most this size.
+     * @example `{ maxBatchTokens: 1024 }`
+     * @defaultValue `512`
      */
     maxBatchTokens: z.number().int().min(1).max(1 << 20).default(512),
     /**
-     * Most requests running at once (continuous batching); more wait in a queue.
-     * @example 16
-     * Defaults to `64`.
+     * The most requests generating at once (continuous batching); more wait in a queue.
+     * @example `{ maxSequences: 16 }`
+     * @defaultValue `64`
      */
     maxSequences: z.number().int().min(1).max(4096).default(64),
     /**
-     * Scheduling priority of the engine's compute threads. `'idle'` (Linux SCHED_IDLE) runs
-     * compute only when no other thread wants the CPU, so the host's event loop stays responsive
-     * while every core computes; on a machine kept busy by other work it can starve generation —
-     * choose `'low'` (nice +5) or `'normal'` there.
-     * @example 'normal'
-     * Defaults to `'idle'`.
+     * Scheduling priority of the engine's compute threads (Linux; elsewhere ignored). `'idle'`
+     * (SCHED_IDLE) runs compute only when no other thread wants the CPU, so the host's event
+     * loop stays responsive while every core computes; on a machine kept busy by other work it
+     * can starve generation — choose `'low'` (nice +5) or `'normal'` there.
+     * @example `{ computePriority: 'normal' }`
+     * @defaultValue `'idle'`
      */
     computePriority: z.enum(['idle', 'low', 'normal']).default('idle'),
   })
@@ -85,22 +92,24 @@ export type LoadOptions = z.input<typeof LoadOptionsSchema>;
 export const GenerateTokensOptionsSchema = z
   .object({
     /**
-     * Tokens to generate.
-     * @example 32
-     * Defaults to `16`.
+     * Tokens to generate (greedy). 0 only checks the request (token ids, context) and returns no
+     * tokens. The prompt plus maxTokens − 1 must fit the context, else `XlamContextOverflowError`.
+     * @example `{ maxTokens: 32 }`
+     * @defaultValue `16`
      */
     maxTokens: z.number().int().min(0).max(1 << 24).default(16),
     /**
-     * Per step, how many of the most likely tokens to report with their log-probabilities.
-     * @example 5
-     * Defaults to `0`.
+     * For each generated token, report this many most likely tokens with their
+     * log-probabilities (the model's log-softmax) in `topLogprobs`.
+     * @example `{ topLogprobs: 5 }`
+     * @defaultValue `0` (none reported)
      */
     topLogprobs: z.number().int().min(0).max(100).default(0),
     /**
-     * Stop after generating one of these token ids (it is included in `tokens`). Empty: never
-     * stop early.
-     * @example [151645]
-     * Defaults to `[]`.
+     * Stop after generating one of these token ids (it is included in `tokens`). The model's EOS
+     * ids do not stop generateTokens unless listed here.
+     * @example `{ stopTokenIds: [151645] }`
+     * @defaultValue `[]` (never stop before maxTokens)
      */
     stopTokenIds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).default([]),
   })
@@ -113,23 +122,33 @@ const PromptIdsSchema = z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1,
 /** One decoding step's most likely tokens: `[tokenId, logprob]` pairs, best first. */
 export type TopLogprobs = Array<[number, number]>;
 
+/** The result of {@link Engine.generateTokens}. */
 export interface GenerateTokensResult {
-  /** Generated token ids. */
+  /** The generated token ids, in order. */
   tokens: number[];
-  /** Per step, the `topLogprobs` best `[id, logprob]` pairs of the log-softmax (empty when 0). */
+  /** Per entry of `tokens`, the `topLogprobs` best `[id, logprob]` pairs; empty when `topLogprobs` is 0. */
   topLogprobs: TopLogprobs[];
-  /** `'length'` when maxTokens was reached, `'stop'` when a stop token was generated. */
+  /** `'length'` when maxTokens was reached, `'stop'` when one of `stopTokenIds` was generated. */
   finishReason: 'length' | 'stop';
 }
 
+/** What {@link Engine.info} reports: the model's shape, the backend and the KV cache. */
 export type EngineInfo = NativeEngineInfo;
+/** What {@link Engine.stats} reports: scheduler and KV-cache counters. */
 export type EngineStats = NativeStats;
+
+/**
+ * Options of {@link Engine.callTools}: the fields of {@link GenerateRequest} other than the
+ * prompt ones (`prompt`, `promptTokens`, `messages`, `tools`), with the same defaults.
+ * @example `await engine.callTools(messages, [weather], { maxTokens: 512, temperature: 0 })`
+ */
+export type CallToolsOptions = Omit<GenerateRequest, 'messages' | 'tools' | 'prompt' | 'promptTokens'>;
 
 /** The result of {@link Engine.callTools}. */
 export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseResult<T> {
   finishReason: GenerateResult['finishReason'];
   usage: GenerateResult['usage'];
-  /** The model's whole output text. */
+  /** The model's whole output text, before parsing. */
   raw: string;
 }
 
@@ -137,13 +156,14 @@ export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseRe
 const HIGH_WATER = 64;
 const LOW_WATER = 16;
 
+/** A request ready to submit, with what its output needs (none of it for token-level calls). */
 interface Prepared {
   request: NativeRequest;
-  tokenizer: Tokenizer | undefined;
-  tools: ToolDefinition[] | undefined;
-  format: PromptRenderer['format'] | undefined;
+  tokenizer?: Tokenizer;
+  tools?: ToolDefinition[];
+  format?: PromptRenderer['format'];
   stops: string[];
-  signal: AbortSignal | undefined;
+  signal?: AbortSignal;
 }
 
 export class Engine {
@@ -164,9 +184,11 @@ export class Engine {
   }
 
   /**
-   * Loads a model folder (config.json, *.safetensors, tokenizer files). Weights are memory-mapped
-   * where their dtype allows. Runs off the event loop.
+   * Loads a model folder (config.json, *.safetensors, tokenizer files) and starts its engine
+   * thread. Weights are memory-mapped where their dtype allows. Runs off the event loop.
+   * @example `const engine = await Engine.load('/models/xLAM-2-1b-fc-r', { kvCacheTokens: 16384 })`
    * @throws {XlamModelFormatError} when the folder or a file is missing or malformed.
+   * @throws {XlamInvalidArgumentError} when an option is invalid.
    */
   static async load(path: string, options: LoadOptions = {}): Promise<Engine> {
     if (typeof path !== 'string' || path.length === 0)
@@ -180,22 +202,37 @@ export class Engine {
   }
 
   /**
-   * Greedy decoding from prompt token ids (low level: no tokenizer, no template).
-   * @example `await engine.generateTokens([1, 2, 3], { maxTokens: 8, topLogprobs: 5 })`
+   * Greedy decoding from prompt token ids (low level: no tokenizer, no template, no EOS stop
+   * unless given in `stopTokenIds`). Runs on the engine thread like {@link Engine.generate}, so
+   * it is batched with every other request of the engine.
+   * @example `const { tokens, topLogprobs } = await engine.generateTokens([1, 2, 3], { maxTokens: 8, topLogprobs: 5 })`
+   * @throws {XlamInvalidArgumentError} for bad ids or options; {@link XlamContextOverflowError}
+   * when the prompt plus maxTokens − 1 exceeds the context; {@link XlamEngineClosedError} when
+   * the engine is closed before the call ends.
    */
   async generateTokens(promptIds: readonly number[], options: GenerateTokensOptions = {}): Promise<GenerateTokensResult> {
-    const handle = this.#handle();
+    this.#handle(); // typed ENGINE_CLOSED up front
     const ids = parseArgument(PromptIdsSchema, promptIds, 'promptIds');
     const opts = parseArgument(GenerateTokensOptionsSchema, options, 'options');
-    try {
-      return await handle.generateTokens(ids, {
-        maxTokens: opts.maxTokens,
-        topLogprobs: opts.topLogprobs,
+    const p: Prepared = {
+      request: {
+        promptIds: ids,
+        maxTokens: Math.max(opts.maxTokens, 1),
+        temperature: 0,
         stopIds: opts.stopTokenIds,
+        topLogprobs: opts.topLogprobs,
+      },
+      stops: [],
+    };
+    if (opts.maxTokens === 0) {
+      // Checked like any request when submitted, then cancelled before it computes anything.
+      await this.#run(p, (id) => this.#native?.cancel(id)).catch((err: unknown) => {
+        if (!(err instanceof XlamAbortError)) throw err;
       });
-    } catch (err) {
-      throw fromNative(err);
+      return { tokens: [], topLogprobs: [], finishReason: 'length' };
     }
+    const r = await this.#run(p);
+    return { tokens: r.tokenIds, topLogprobs: r.logprobs ?? [], finishReason: r.finishReason === 'length' ? 'length' : 'stop' };
   }
 
   /** The model folder's tokenizer, loaded on first use. */
@@ -284,27 +321,41 @@ export class Engine {
 
   /**
    * Generates from a prompt, prompt tokens or chat messages (with tools), batched with every
-   * other request of the engine.
+   * other request of the engine. Sampling defaults come from the model's generation_config.json.
    * @example `const { text } = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 64 })`
+   * @throws {XlamInvalidArgumentError} for an invalid request; {@link XlamContextOverflowError}
+   * when it does not fit the context; {@link XlamAbortError} when its `signal` aborts it;
+   * {@link XlamEngineClosedError} when the engine is closed before it ends.
    */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
     const r = parseArgument(GenerateRequestSchema, request, 'request');
-    const p = await this.#prepare(r);
+    return this.#run(await this.#prepare(r));
+  }
+
+  /** Runs a prepared request to its end: its result or its typed error. */
+  #run(p: Prepared, submitted?: (id: number) => void): Promise<GenerateResult> {
     return new Promise<GenerateResult>((resolve, reject) => {
-      this.#submit(p, (cancel) =>
+      const id = this.#submit(p, (cancel) =>
         new RequestRun(p.tokenizer?.detokenizer({ skipSpecialTokens: true }), p.stops, {
           text: () => {},
           stop: cancel,
           end: (result, error) => (error ? reject(error) : resolve(result!)),
         }),
       );
+      submitted?.(id);
     });
   }
 
   /**
    * Streams a request: text deltas (with tools: the streaming tool-call events), then
-   * `{ type: 'done', finishReason, usage }`. Leaving the loop early cancels the request; a
-   * consumer that stops reading pauses it instead of buffering without bound.
+   * `{ type: 'done', finishReason, usage }` (see {@link StreamEvent}). Leaving the loop early
+   * cancels the request; a consumer that stops reading pauses it instead of buffering without
+   * bound. Errors (as for {@link Engine.generate}) are thrown from the loop.
+   * @example
+   * ```ts
+   * for await (const ev of engine.stream({ prompt: 'Once upon a time', maxTokens: 64 }))
+   *   if (ev.type === 'text') process.stdout.write(ev.delta);
+   * ```
    */
   async *stream(request: GenerateRequest): AsyncGenerator<StreamEvent, void, undefined> {
     const r = parseArgument(GenerateRequestSchema, request, 'request');
@@ -363,13 +414,14 @@ export class Engine {
   /**
    * Asks the model for tool calls: renders the messages with the tools in the model's own
    * format, generates, and parses the answer into typed calls (a call that fails validation
-   * carries an `error` instead of throwing).
+   * carries an `error` instead of throwing). With `tool()` tools, each valid call's
+   * `arguments` is typed by its tool's zod schema.
    * @example `const { calls } = await engine.callTools([{ role: 'user', content: 'Weather in Paris?' }], [weather])`
    */
   async callTools<const T extends readonly ToolInput[]>(
     messages: ChatMessage[],
     tools: T,
-    options: Omit<GenerateRequest, 'messages' | 'tools' | 'prompt' | 'promptTokens'> = {},
+    options: CallToolsOptions = {},
   ): Promise<CallToolsResult<T>> {
     const result = await this.generate({ ...options, messages, tools: [...tools] });
     const format = (await this.promptRenderer()).format;
@@ -377,7 +429,10 @@ export class Engine {
     return { ...parsed, finishReason: result.finishReason, usage: result.usage, raw: result.text };
   }
 
-  /** Scheduler and KV-cache counters. */
+  /**
+   * Scheduler and KV-cache counters, as of the engine's last step.
+   * @example `const { running, waiting, kvBlocksUsed } = engine.stats()`
+   */
   stats(): EngineStats {
     try {
       return this.#handle().stats();
@@ -386,7 +441,10 @@ export class Engine {
     }
   }
 
-  /** Model shape, backend and memory facts. */
+  /**
+   * The model's shape, the backend and the KV cache.
+   * @example `engine.info().contextLength`
+   */
   info(): EngineInfo {
     try {
       return this.#handle().info();
@@ -395,12 +453,20 @@ export class Engine {
     }
   }
 
-  /** Releases the model. Calls already running finish first; later calls throw. */
+  /**
+   * Stops the engine thread and releases the model. Requests not finished yet reject (streams
+   * throw) with {@link XlamEngineClosedError}, as do later calls. Closing twice is fine.
+   * @example `await engine.close()`
+   */
   async close(): Promise<void> {
     this.#native?.close();
     this.#native = undefined;
   }
 
+  /**
+   * {@link Engine.close} for `await using`.
+   * @example `await using engine = await Engine.load(dir);`
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -1,5 +1,5 @@
 export { Engine, LoadOptionsSchema, GenerateTokensOptionsSchema } from './engine.js';
-export type { LoadOptions, GenerateTokensOptions, GenerateTokensResult, TopLogprobs, EngineInfo, EngineStats, CallToolsResult } from './engine.js';
+export type { LoadOptions, GenerateTokensOptions, GenerateTokensResult, TopLogprobs, EngineInfo, EngineStats, CallToolsOptions, CallToolsResult } from './engine.js';
 export { GenerateRequestSchema } from './serving/request.js';
 export type { GenerateRequest, GenerateResult, Usage, FinishReason } from './serving/request.js';
 export type { StreamEvent } from './serving/stream-events.js';

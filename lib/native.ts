@@ -18,35 +18,38 @@ export interface NativeLoadOptions {
   computePriority?: 'idle' | 'low' | 'normal';
 }
 
-export interface NativeGenerateOptions {
-  maxTokens?: number;
-  topLogprobs?: number;
-  stopIds?: number[];
-}
-
-export interface NativeGenerateResult {
-  tokens: number[];
-  topLogprobs: Array<Array<[number, number]>>;
-  finishReason: 'length' | 'stop';
-}
-
+/** The public `EngineInfo`: the model's shape, the backend and the KV cache. */
 export interface NativeEngineInfo {
+  /** The backend running the model: `'cpu'` or `'cpu-reference'`. */
   backend: string;
+  /** config.json's `model_type`: `'llama'`, `'mistral'`, `'qwen2'` or `'mixtral'`. */
   modelType: string;
   vocabSize: number;
   hiddenSize: number;
+  /** Transformer layers. */
   layers: number;
+  /** Attention (query) heads. */
   heads: number;
+  /** Key/value heads (fewer than `heads` with grouped-query attention). */
   kvHeads: number;
   headDim: number;
+  /** Experts per layer of a mixture-of-experts model; 0 for a dense one. */
   experts: number;
+  /** The model's context length (config.json's `max_position_embeddings`). */
   contextLength: number;
+  /** KV-cache capacity in tokens (the `kvCacheTokens` option, rounded up to whole blocks). */
   kvCacheTokens: number;
+  /** Tokens per KV-cache block. */
   blockSize: number;
+  /** Weight tensors loaded. */
   weightTensors: number;
+  /** Of those, how many are read in place from the memory-mapped files (no copy). */
   weightTensorsMapped: number;
+  /** Bytes of all weight tensors as the backend holds them. */
   weightBytes: number;
+  /** Token ids that end generation: generation_config.json's `eos_token_id`, else config.json's. */
   eosTokenIds: number[];
+  /** The BOS token id, -1 when the model has none. */
   bosTokenId: number;
 }
 
@@ -83,21 +86,35 @@ export interface NativeEvent {
   usage?: NativeUsage;
 }
 
+/**
+ * The public `EngineStats`: scheduler and KV-cache counters, as of the engine's last step.
+ * `running`, `waiting` and the `kvBlocks*` fields are current values; the others count since
+ * the engine was loaded. An idle engine has `running`, `waiting` and `kvBlocksUsed` at 0.
+ */
 export interface NativeStats {
+  /** Requests in the running batch (holding KV blocks), paused ones included. */
   running: number;
+  /** Requests queued for KV blocks or a sequence slot (paused and preempted ones included). */
   waiting: number;
+  /** Blocks in the KV cache (`kvCacheTokens / blockSize`). */
   kvBlocksTotal: number;
+  /** Blocks held by requests now. */
   kvBlocksUsed: number;
+  /** Blocks holding a full prompt-prefix block that later requests can reuse (in use or free; free ones stay until evicted). */
   kvBlocksCached: number;
+  /** Prompt tokens served from the prefix cache instead of computed. */
   prefixCacheHitTokens: number;
+  /** Prompt tokens computed (prefilled). */
   promptTokensComputed: number;
+  /** Tokens generated over all requests. */
   generatedTokens: number;
+  /** Engine steps (forward passes). */
   steps: number;
+  /** Times a request gave its KV blocks back for lack of memory, to be recomputed later. */
   preemptions: number;
 }
 
 export interface NativeEngine {
-  generateTokens(promptIds: number[] | Int32Array, options?: NativeGenerateOptions): Promise<NativeGenerateResult>;
   /** Once: every event of every request, in batches (one call per engine step at most). */
   listen(listener: (events: NativeEvent[]) => void): void;
   /** Queues a request; throws a coded error when it is invalid. */

@@ -1,5 +1,5 @@
 // The Engine API's contract: validated options with typed errors, context limits, stop ids,
-// concurrent calls, close.
+// concurrent calls (batched on the engine thread), close.
 import t from 'tap';
 
 import {
@@ -60,6 +60,22 @@ t.test('concurrent calls each get their own answer', async (t) => {
   t.teardown(() => engine.close());
   const results = await Promise.all(g.prompts.map((p) => engine.generateTokens(p.ids, { maxTokens: 32 })));
   results.forEach((r, i) => t.same(r.tokens, g.prompts[i]!.tokens));
+});
+
+t.test('generateTokens runs on the engine thread: concurrent calls share forward passes', async (t) => {
+  const g = golden(NAME);
+  const p = g.prompts[3]!; // 300 tokens
+  const engine = await Engine.load(fixturePath(NAME));
+  t.teardown(() => engine.close());
+  const solo = await engine.generateTokens(p.ids, { maxTokens: 32 });
+  const soloSteps = engine.stats().steps;
+  const [a, b] = await Promise.all([engine.generateTokens(p.ids, { maxTokens: 32 }), engine.generateTokens(p.ids, { maxTokens: 32, topLogprobs: 2 })]);
+  t.same(a.tokens, solo.tokens);
+  t.same(b.tokens, solo.tokens);
+  t.equal(b.topLogprobs.length, 32);
+  const steps = engine.stats().steps - soloSteps;
+  t.ok(steps < 1.5 * soloSteps, `${steps} steps for two calls, ${soloSteps} for one`);
+  t.match(engine.stats(), { running: 0, waiting: 0, kvBlocksUsed: 0 });
 });
 
 t.test('close: pending calls and later calls are typed errors', async (t) => {

@@ -20,10 +20,41 @@ export function required(value: string | undefined, name: string, what: string):
   return value;
 }
 
-/** One subcommand: its usage line(s) and its runner (argv after the command name). */
+/** One subcommand: its usage line(s), its `--help` text and its runner (argv after the command name). */
 export interface Command {
   usage: string;
+  /** What the command does, each flag with its default, and an example (see {@link helpText}). */
+  help: string;
   run(args: string[]): Promise<void>;
+}
+
+/** One flag's help: the flag as written in the usage, and what it does (with its default). */
+export type FlagHelp = readonly [flag: string, text: string];
+
+export const MODEL_FLAG: FlagHelp = ['--model DIR', 'the model folder (config.json, *.safetensors, tokenizer files); required'];
+
+/** A command's `--help` text: what it does, each flag with its text beside it, and an example. */
+export function helpText(what: string, flags: readonly FlagHelp[], example: string): string {
+  const indent = Math.max(...flags.map(([f]) => f.length)) + 4;
+  const lines = flags.map(([f, text]) => `  ${f.padEnd(indent - 2)}${wrap(text, COLUMNS - indent).join('\n' + ' '.repeat(indent))}`);
+  return [...wrap(what, COLUMNS), '', ...lines, '', 'example:', `  ${example}`].join('\n');
+}
+
+const COLUMNS = 100;
+
+/** Words of text in lines of at most `width` characters (a longer word gets a line of its own). */
+function wrap(text: string, width: number): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...out, line];
 }
 
 export async function readJsonFile(file: string, flag: string): Promise<unknown> {
@@ -39,6 +70,11 @@ export async function readJsonFile(file: string, flag: string): Promise<unknown>
     throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `--${flag} ${file}: not JSON: ${(err as Error).message}`);
   }
 }
+
+/** The help of the `--messages` and `--tools` files that {@link readConversation} reads. */
+export const MESSAGES_HELP =
+  'JSON file: an array of OpenAI-style messages, or a chat-completions request body with messages and tools';
+export const TOOLS_HELP = 'JSON file: an array of tools (OpenAI-shaped or bare); replaces the tools of a --messages body';
 
 /**
  * A conversation from files: `--messages` holds an array of OpenAI-style messages or a

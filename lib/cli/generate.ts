@@ -1,11 +1,24 @@
 import { parseArgs } from 'node:util';
 
 import { Engine } from '../engine.js';
-import { intFlag, required, UsageError, type Command } from './common.js';
+import { helpText, intFlag, MODEL_FLAG, required, UsageError, type Command } from './common.js';
 
 export const generate: Command = {
   usage: `xlam generate --model DIR --prompt-ids 1,2,3 [--max-tokens N] [--top-logprobs K]
                 [--backend cpu|cpu-reference] [--threads N] [--json]`,
+  help: helpText(
+    'Greedy decoding from prompt token ids (no tokenizer, no template; EOS does not stop it), as Engine.generateTokens.',
+    [
+      MODEL_FLAG,
+      ['--prompt-ids IDS', 'the prompt as comma-separated token ids; required'],
+      ['--max-tokens N', 'tokens to generate (default 16)'],
+      ['--top-logprobs K', 'per generated token, the K most likely tokens with their log-probabilities (default 0)'],
+      ['--backend B', 'cpu (fast paths on all cores) or cpu-reference (plain loops on one thread, for checking) (default cpu)'],
+      ['--threads N', 'compute threads; 0: one per hardware thread (default 0)'],
+      ['--json', 'print {"tokens", "top_logprobs"} as one JSON line (default: a line of tokens, then a line per step\'s top logprobs)'],
+    ],
+    'xlam generate --model ./xLAM-2-1b-fc-r --prompt-ids 151644,872,198 --max-tokens 32 --top-logprobs 5 --json',
+  ),
   async run(args) {
     const { values } = parseArgs({
       args,

@@ -1,10 +1,15 @@
 import { parseArgs } from 'node:util';
 
 import { Engine } from '../engine.js';
-import { required, type Command } from './common.js';
+import { helpText, MODEL_FLAG, required, type Command } from './common.js';
 
 export const info: Command = {
   usage: 'xlam info --model DIR [--json]',
+  help: helpText(
+    "Loads a model and prints its shape, backend, KV cache and weight facts (Engine.info).",
+    [MODEL_FLAG, ['--json', 'print one JSON object (default: one `key: value` line per field)']],
+    'xlam info --model ./xLAM-2-1b-fc-r --json',
+  ),
   async run(args) {
     const { values } = parseArgs({
       args,

@@ -4,7 +4,7 @@ import { PROMPT_FORMATS, PromptRenderer, type PromptFormat } from '../prompt/for
 import { Tokenizer } from '../tokenizer/tokenizer.js';
 import { normalizeTools, type ToolInput } from '../tools/normalize.js';
 import type { ToolDefinition } from '../tools/types.js';
-import { readConversation, required, UsageError, type Command } from './common.js';
+import { helpText, MESSAGES_HELP, readConversation, TOOLS_HELP, required, UsageError, type Command } from './common.js';
 
 /**
  * `xlam prompt`: the prompt text and token ids of a conversation for a model folder (chat
@@ -16,6 +16,18 @@ import { readConversation, required, UsageError, type Command } from './common.j
 export const prompt: Command = {
   usage: `xlam prompt --model DIR --messages M.json [--tools T.json] [--format ${PROMPT_FORMATS.join('|')}]
                 [--template-name NAME] [--json]`,
+  help: helpText(
+    'Prints the prompt text and token ids of a conversation, with the generation prompt added (no weights loaded).',
+    [
+      ['--model DIR', 'the model folder (chat template, tokenizer and config are enough); required'],
+      ['--messages M.json', `${MESSAGES_HELP}; required`],
+      ['--tools T.json', `${TOOLS_HELP} (default: none)`],
+      ['--format F', `the prompt format, one of ${PROMPT_FORMATS.join(', ')} (default: detected from the folder)`],
+      ['--template-name NAME', "for a model with several chat templates, the one to use (default: tool_use with tools, else default)"],
+      ['--json', 'print {"text", "ids"} as one JSON line (default: the format, the text and the ids)'],
+    ],
+    'xlam prompt --model ./xLAM-2-1b-fc-r --messages chat.json --tools tools.json --json',
+  ),
   async run(args) {
     const { values } = parseArgs({
       args,

@@ -4,7 +4,7 @@ import { Engine } from '../engine.js';
 import type { ChatMessage } from '../prompt/types.js';
 import type { GenerateRequest } from '../serving/request.js';
 import type { ToolInput } from '../tools/normalize.js';
-import { intFlag, readConversation, required, UsageError, type Command } from './common.js';
+import { helpText, intFlag, MESSAGES_HELP, MODEL_FLAG, readConversation, TOOLS_HELP, required, UsageError, type Command, type FlagHelp } from './common.js';
 
 const SAMPLING_FLAGS = {
   'max-tokens': { type: 'string' },
@@ -13,6 +13,14 @@ const SAMPLING_FLAGS = {
   'top-k': { type: 'string' },
   seed: { type: 'string' },
 } as const;
+
+const SAMPLING_HELP: readonly FlagHelp[] = [
+  ['--max-tokens N', 'the most tokens to generate (default 256)'],
+  ['--temperature T', "sampling temperature; 0 is greedy (default: the model's generation_config.json when it sets do_sample, else 0)"],
+  ['--top-p P', 'nucleus sampling: sample among the most likely tokens whose probabilities add up to P; 1 is off (default: generation_config.json when it sets do_sample, else 1)'],
+  ['--top-k K', 'sample among the K most likely tokens; 0 is off (default: generation_config.json when it sets do_sample, else 0)'],
+  ['--seed S', 'seed of the request\'s random stream, for repeatable sampling (default: random)'],
+];
 
 function num(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -37,6 +45,18 @@ export function samplingFlags(values: { [K in keyof typeof SAMPLING_FLAGS]?: str
 export const run: Command = {
   usage: `xlam run --model DIR (--prompt TEXT | --messages FILE) [--tools FILE] [--stream]
                 [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
+  help: helpText(
+    'Generates from a prompt or a conversation (rendered with the model\'s prompt format and tools) and prints the text.',
+    [
+      MODEL_FLAG,
+      ['--prompt TEXT', 'a plain text prompt (tokenized, no chat template); this or --messages'],
+      ['--messages FILE', MESSAGES_HELP],
+      ['--tools FILE', `${TOOLS_HELP} (default: none)`],
+      ['--stream', 'print text as it is generated, each tool call when complete, then [finishReason] and usage (default: the text at the end)'],
+      ...SAMPLING_HELP,
+    ],
+    "xlam run --model ./xLAM-2-1b-fc-r --messages chat.json --tools tools.json --stream",
+  ),
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -80,7 +100,19 @@ export const run: Command = {
 
 /** `xlam call`: the tool calls the model makes for a conversation. */
 export const call: Command = {
-  usage: `xlam call --model DIR --messages FILE --tools FILE [--json] [--max-tokens N] [--temperature T] [--seed S]`,
+  usage: `xlam call --model DIR --messages FILE --tools FILE [--json]
+                [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
+  help: helpText(
+    'Asks the model for tool calls and prints them parsed and validated against the tools, with the other text, finishReason and usage.',
+    [
+      MODEL_FLAG,
+      ['--messages FILE', `${MESSAGES_HELP}; required`],
+      ['--tools FILE', `${TOOLS_HELP}; required`],
+      ['--json', 'print one JSON line (default: indented JSON)'],
+      ...SAMPLING_HELP,
+    ],
+    'xlam call --model ./xLAM-2-1b-fc-r --messages chat.json --tools tools.json --json',
+  ),
   async run(args) {
     const { values } = parseArgs({
       args,

@@ -8,112 +8,160 @@ import type { ChatMessage } from '../prompt/types.js';
 
 const tokenId = z.number().int().min(0).max(2 ** 31 - 1);
 
+/**
+ * A request of {@link Engine.generate}, {@link Engine.stream} and (without the prompt fields)
+ * {@link Engine.callTools}. Give exactly one of `prompt`, `promptTokens` or `messages`.
+ */
 export const GenerateRequestSchema = z
   .object({
     /**
-     * Plain text prompt, tokenized with the model's tokenizer (special-token text is parsed).
-     * @example 'The capital of France is'
+     * The prompt as plain text, tokenized as transformers' `tokenizer.encode(prompt)` does: the
+     * tokenizer's special tokens (such as BOS) are added and special-token text such as
+     * `<|im_start|>` becomes those tokens. No chat template is applied.
+     * @example `{ prompt: 'The capital of France is' }`
+     * @defaultValue none: give exactly one of `prompt`, `promptTokens` or `messages`
      */
     prompt: z.string().optional(),
     /**
-     * Prompt as token ids (no tokenizer needed).
-     * @example [151644, 872, 198]
+     * The prompt as token ids, used as given (no tokenizer, no template). The output `text` is
+     * still decoded when the model folder has a tokenizer.
+     * @example `{ promptTokens: [151644, 872, 198] }`
+     * @defaultValue none: give exactly one of `prompt`, `promptTokens` or `messages`
      */
     promptTokens: z.array(tokenId).min(1).optional(),
     /**
-     * Chat messages (OpenAI shape), rendered with the model's own prompt format.
-     * @example [{ role: 'user', content: 'Weather in Paris?' }]
+     * Chat messages in the OpenAI shape (system, user, assistant with optional `tool_calls`,
+     * tool), rendered with the model's own prompt format (its chat template, or the xLAM v1
+     * prompt) with the generation prompt appended.
+     * @example `{ messages: [{ role: 'user', content: 'Weather in Paris?' }] }`
+     * @defaultValue none: give exactly one of `prompt`, `promptTokens` or `messages`
      */
     messages: ChatMessagesSchema.optional(),
     /**
-     * Tools offered to the model with `messages` (OpenAI, bare or `tool()` shapes).
-     * Defaults to none.
+     * Tools offered to the model, rendered into the prompt with `messages` (only with
+     * `messages`): OpenAI `{ type: 'function', function }` objects, bare
+     * `{ name, description, parameters }` objects, or `tool()` tools with zod parameters. With
+     * tools, {@link Engine.stream} also emits tool-call events.
+     * @example `{ messages, tools: [tool({ name: 'get_weather', parameters: z.object({ city: z.string() }) })] }`
+     * @defaultValue none (no tools in the prompt)
      */
     tools: z.array(z.any()).optional(),
     /**
-     * Tokens to generate at most.
-     * @example 256
-     * Defaults to `256`.
+     * The most tokens to generate; reaching it ends the request with finishReason `'length'`.
+     * The prompt plus maxTokens − 1 must fit the context (the smaller of the model's context
+     * length and the engine's `kvCacheTokens`), else the call rejects with
+     * `XlamContextOverflowError`.
+     * @example `{ maxTokens: 64 }`
+     * @defaultValue `256`
      */
     maxTokens: z.number().int().min(1).max(1 << 24).default(256),
     /**
-     * Sampling temperature; 0 decodes greedily.
-     * @example 0.7
-     * Defaults to the model's generation_config.json when it samples, else `0`.
+     * Sampling temperature: the logits are divided by it before the softmax; higher values give
+     * more varied output. 0 decodes greedily (the most likely token, the lowest id on ties) and
+     * turns off topK, topP and minP.
+     * @example `{ temperature: 0.7, seed: 42 }`
+     * @defaultValue the `temperature` of the model's generation_config.json when it sets
+     * `do_sample: true` (`1` if it has none); otherwise `0` (greedy)
      */
     temperature: z.number().min(0).max(100).optional(),
     /**
-     * Nucleus sampling: the smallest set of tokens whose probability reaches topP.
-     * @example 0.9
-     * Defaults to the model's generation_config.json, else `1` (off).
+     * Nucleus sampling: sample only among the most likely tokens whose probabilities add up to
+     * topP. `1` is off. Only when sampling (temperature > 0).
+     * @example `{ temperature: 0.7, topP: 0.9 }`
+     * @defaultValue the `top_p` of the model's generation_config.json when it sets
+     * `do_sample: true`; otherwise `1` (off)
      */
     topP: z.number().gt(0).max(1).optional(),
     /**
-     * Sample among the topK most likely tokens; 0 is off.
-     * @example 20
-     * Defaults to the model's generation_config.json, else `0`.
+     * Sample only among the topK most likely tokens. `0` is off. Only when sampling
+     * (temperature > 0).
+     * @example `{ temperature: 0.7, topK: 20 }`
+     * @defaultValue the `top_k` of the model's generation_config.json when it sets
+     * `do_sample: true`; otherwise `0` (off)
      */
     topK: z.number().int().min(0).max(2 ** 31 - 1).optional(),
     /**
-     * Drop tokens less likely than minP times the most likely one.
-     * @example 0.05
-     * Defaults to `0` (off).
+     * Drop tokens whose probability is below minP times that of the most likely token. `0` is
+     * off. Only when sampling (temperature > 0).
+     * @example `{ temperature: 0.7, minP: 0.05 }`
+     * @defaultValue `0` (off)
      */
     minP: z.number().min(0).max(1).optional(),
     /**
-     * transformers' repetition penalty over prompt and output tokens; 1 is off.
-     * @example 1.05
-     * Defaults to the model's generation_config.json, else `1`.
+     * transformers' repetition penalty: the logit of every token already in the prompt or the
+     * output is divided by it when positive and multiplied by it when negative, so values above
+     * 1 discourage repeats. `1` is off. Applies to greedy decoding too.
+     * @example `{ repetitionPenalty: 1.05 }`
+     * @defaultValue the `repetition_penalty` of the model's generation_config.json; otherwise
+     * `1` (off)
      */
     repetitionPenalty: z.number().gt(0).max(100).optional(),
     /**
-     * OpenAI presence penalty over generated tokens.
-     * @example 0.5
-     * Defaults to `0`.
+     * OpenAI's presence penalty: subtracted once from the logit of every token generated so far
+     * (the prompt does not count); positive values push toward new tokens. Range −2..2.
+     * Applies to greedy decoding too.
+     * @example `{ presencePenalty: 0.5 }`
+     * @defaultValue `0` (off)
      */
     presencePenalty: z.number().min(-2).max(2).optional(),
     /**
-     * OpenAI frequency penalty over generated tokens.
-     * @example 0.5
-     * Defaults to `0`.
+     * OpenAI's frequency penalty: subtracted from the logit of every generated token once per
+     * time it was generated (the prompt does not count). Range −2..2. Applies to greedy
+     * decoding too.
+     * @example `{ frequencyPenalty: 0.5 }`
+     * @defaultValue `0` (off)
      */
     frequencyPenalty: z.number().min(-2).max(2).optional(),
     /**
-     * Added to the logits of these token ids (`-Infinity` bans a token).
-     * @example { '151643': -100 }
-     * Defaults to none.
+     * Added to the logits of the given token ids (keys: token ids as strings) before anything
+     * else; `-Infinity` bans a token. Applies to greedy decoding too.
+     * @example `{ logitBias: { '151643': -100, '13': 2.5 } }`
+     * @defaultValue none
      */
     logitBias: z.record(z.string().regex(/^\d+$/), z.number().refine((x) => !Number.isNaN(x) && x !== Infinity)).optional(),
     /**
-     * Seed of the request's random stream: the same seed gives the same tokens, alone or batched.
-     * @example 42
-     * Defaults to a random seed.
+     * Seed of the request's own random stream: the same request with the same seed gives the
+     * same tokens, alone or batched with any other requests. Ignored when decoding greedily.
+     * @example `{ temperature: 0.7, seed: 42 }`
+     * @defaultValue a random seed per request
      */
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     /**
-     * Stop when the text contains one of these; the stop text is not returned.
-     * @example ['\n\n']
-     * Defaults to none.
+     * Stop as soon as the output text contains one of these strings (at most 16); the stop
+     * string and anything after it are not returned, and finishReason is `'stop'`. Needs the
+     * model's tokenizer (always there unless `promptTokens` is used on a folder without one).
+     * @example `{ stop: ['\n\n', 'Observation:'] }`
+     * @defaultValue none
      */
     stop: z.union([z.string(), z.array(z.string()).max(16)]).optional(),
     /**
-     * Further token ids that end generation (the model's EOS ids always do, unless ignoreEos).
-     * Defaults to none.
+     * More token ids that end the request with finishReason `'stop'` when generated (the token
+     * is kept in `tokenIds`). The model's EOS ids (generation_config.json's `eos_token_id`, else
+     * config.json's, and the tokenizer's EOS token) always stop it unless `ignoreEos` is set.
+     * @example `{ stopTokenIds: [151645] }`
+     * @defaultValue none (only the EOS ids)
      */
     stopTokenIds: z.array(tokenId).optional(),
     /**
-     * Generate past EOS.
-     * Defaults to `false`.
+     * Keep generating past the model's EOS tokens, up to `maxTokens` (or a `stop` /
+     * `stopTokenIds` match). For benchmarks and tests.
+     * @example `{ ignoreEos: true, maxTokens: 128 }`
+     * @defaultValue `false`
      */
     ignoreEos: z.boolean().default(false),
     /**
-     * Per generated token, this many most likely alternatives with their logprobs.
-     * @example 5
-     * Defaults to `0`.
+     * For each generated token, report this many most likely tokens with their log-probabilities
+     * (of the model's own distribution, before logit bias, penalties, temperature and filters) in
+     * `GenerateResult.logprobs`. A count (0..20), not a boolean as in OpenAI's API.
+     * @example `{ logprobs: 5 }`
+     * @defaultValue `0` (none reported)
      */
     logprobs: z.number().int().min(0).max(20).default(0),
     /**
-     * Cancels the request.
+     * An AbortSignal that cancels the request: its KV blocks are freed at the engine's next
+     * step and the call rejects (the stream throws) with `XlamAbortError`.
+     * @example `{ signal: AbortSignal.timeout(10_000) }`
+     * @defaultValue none
      */
     signal: z.instanceof(AbortSignal).optional(),
   })
@@ -123,24 +171,38 @@ export const GenerateRequestSchema = z
   })
   .refine((r) => r.tools === undefined || r.messages !== undefined, { message: 'tools go with messages' });
 
+/** The input of {@link Engine.generate} and {@link Engine.stream}: see {@link GenerateRequestSchema} for every field. */
 export type GenerateRequest = Omit<z.input<typeof GenerateRequestSchema>, 'messages'> & { messages?: ChatMessage[] };
 export type ParsedGenerateRequest = z.output<typeof GenerateRequestSchema>;
 
-/** Token counts of a request. */
+/** Token counts of one request. */
 export interface Usage {
+  /** Tokens in the prompt (after tokenizing or rendering `messages`). */
   promptTokens: number;
-  /** Prompt tokens whose KV came from the prefix cache. */
+  /** Prompt tokens whose KV came from the prefix cache instead of being computed. */
   cachedPromptTokens: number;
+  /**
+   * Tokens the engine generated. After a `stop` string this can exceed `tokenIds.length` by
+   * the few tokens generated before the cancel took effect.
+   */
   completionTokens: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'abort';
+/**
+ * Why a request ended: `'stop'` at an EOS or `stopTokenIds` token or a `stop` string,
+ * `'length'` at `maxTokens` or the end of the context. An aborted or failed request rejects
+ * instead.
+ */
+export type FinishReason = 'stop' | 'length';
 
+/** The result of {@link Engine.generate}. */
 export interface GenerateResult {
+  /** The generated text (special tokens skipped, cut before a `stop` string); `''` without a tokenizer. */
   text: string;
+  /** The generated token ids, in order (after a `stop` string: up to the token that completed it). */
   tokenIds: number[];
   finishReason: FinishReason;
   usage: Usage;
-  /** With `logprobs`: per generated token, the best alternatives `[id, logprob]`. */
+  /** With `logprobs` > 0: per entry of `tokenIds`, the best `[tokenId, logprob]` pairs, best first. */
   logprobs?: Array<Array<[number, number]>>;
 }

@@ -1,7 +1,8 @@
 // The N-API binding: the only file that includes napi.h. It copies each request into plain C++
-// structs on the JS thread, runs engine work on libuv worker threads (AsyncWorker), and turns
-// every xlam::Status into a JS Error with `code`, `file` and `tensor` properties, which
-// lib/native.ts rethrows as typed error classes.
+// structs on the JS thread and hands it to the engine thread (submit; events come back through
+// listen), loads models on a libuv worker thread (AsyncWorker), and turns every xlam::Status
+// into a JS Error with `code`, `file` and `tensor` properties, which lib/native.ts rethrows as
+// typed error classes.
 #include <napi.h>
 
 #include <memory>
@@ -19,7 +20,6 @@ namespace {
 
 using xlam::Status;
 using xlam::binding::arg_error;
-using xlam::binding::get_ids;
 using xlam::binding::get_int;
 using xlam::binding::make_error;
 
@@ -41,8 +41,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeEngine",
-                       {InstanceMethod("generateTokens", &NativeEngine::GenerateTokens),
-                        InstanceMethod("listen", &NativeEngine::Listen),
+                       {InstanceMethod("listen", &NativeEngine::Listen),
                         InstanceMethod("submit", &NativeEngine::Submit),
                         InstanceMethod("cancel", &NativeEngine::Cancel),
                         InstanceMethod("pause", &NativeEngine::Pause),
@@ -66,72 +65,6 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   }
 
  private:
-  class GenerateWorker : public Napi::AsyncWorker {
-   public:
-    GenerateWorker(Napi::Env env, std::shared_ptr<xlam::Engine> engine, xlam::GenerateRequest req)
-        : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), engine_(std::move(engine)),
-          req_(std::move(req)) {}
-    Napi::Promise Promise() { return deferred_.Promise(); }
-    void Execute() override {
-      status_ = run_guarded([&] { return engine_->generate(req_, &result_); });
-    }
-    void OnOK() override {
-      Napi::Env env = Env();
-      if (!status_.ok()) {
-        deferred_.Reject(make_error(env, status_).Value());
-        return;
-      }
-      Napi::Object out = Napi::Object::New(env);
-      Napi::Array tokens = Napi::Array::New(env, result_.tokens.size());
-      for (size_t i = 0; i < result_.tokens.size(); ++i) tokens.Set(static_cast<uint32_t>(i), result_.tokens[i]);
-      out.Set("tokens", tokens);
-      Napi::Array steps = Napi::Array::New(env, result_.top_logprobs.size());
-      for (size_t s = 0; s < result_.top_logprobs.size(); ++s)
-        steps.Set(static_cast<uint32_t>(s), xlam::binding::top_logprobs_to_js(env, result_.top_logprobs[s]));
-      out.Set("topLogprobs", steps);
-      out.Set("finishReason", result_.finish_reason);
-      deferred_.Resolve(out);
-    }
-    void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
-   private:
-    Napi::Promise::Deferred deferred_;
-    std::shared_ptr<xlam::Engine> engine_;
-    xlam::GenerateRequest req_;
-    xlam::GenerateResult result_;
-    Status status_;
-  };
-
-  Napi::Value GenerateTokens(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!open(env)) return env.Undefined();
-    if (info.Length() < 1) {
-      arg_error(env, "generateTokens(promptIds, options) needs promptIds").ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-    xlam::GenerateRequest req;
-    if (!get_ids(env, info[0], "promptIds", &req.prompt)) return env.Undefined();
-    if (info.Length() > 1 && !info[1].IsUndefined()) {
-      if (!info[1].IsObject()) {
-        arg_error(env, "options must be an object").ThrowAsJavaScriptException();
-        return env.Undefined();
-      }
-      Napi::Object o = info[1].As<Napi::Object>();
-      int64_t v = req.max_tokens;
-      if (!get_int(env, o, "maxTokens", 0, 1 << 24, &v)) return env.Undefined();
-      req.max_tokens = v;
-      v = req.top_logprobs;
-      if (!get_int(env, o, "topLogprobs", 0, 100, &v)) return env.Undefined();
-      req.top_logprobs = static_cast<int32_t>(v);
-      Napi::Value stop = o.Get("stopIds");
-      if (!stop.IsUndefined() && !get_ids(env, stop, "stopIds", &req.stop_ids)) return env.Undefined();
-    }
-    auto* worker = new GenerateWorker(env, engine_, std::move(req));
-    Napi::Promise p = worker->Promise();
-    worker->Queue();
-    return p;
-  }
-
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!open(env)) return env.Undefined();

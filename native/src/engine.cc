@@ -175,44 +175,4 @@ void Engine::run() {
   if (hook) hook();
 }
 
-Status Engine::generate(const GenerateRequest& req, GenerateResult* res) {
-  *res = GenerateResult{};
-  res->finish_reason = "length";
-  if (req.max_tokens < 0) return Status::Error(Code::kInvalidArgument, "maxTokens must be >= 0");
-  RequestParams p;
-  p.prompt = req.prompt;
-  p.max_tokens = std::max<int64_t>(req.max_tokens, 1);
-  p.sampling.temperature = 0;  // greedy
-  p.stop_ids = req.stop_ids;
-  p.top_logprobs = req.top_logprobs;
-  if (req.max_tokens == 0) return scheduler_->validate(p);  // validated like any request; nothing to do
-  struct Waiter {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    Status status;
-    GenerateResult result;
-  };
-  auto w = std::make_shared<Waiter>();
-  const bool want_lp = req.top_logprobs > 0;
-  uint64_t id = 0;
-  XLAM_TRY(submit(std::move(p), [w, want_lp](const RequestEvent& e) {
-    std::lock_guard<std::mutex> lock(w->mu);
-    if (e.token >= 0) {
-      w->result.tokens.push_back(e.token);
-      if (want_lp) w->result.top_logprobs.push_back(e.top_logprobs);
-    }
-    if (e.finish == FinishReason::kNone) return;
-    if (e.finish == FinishReason::kError) w->status = e.error;
-    w->result.finish_reason = finish_reason_name(e.finish);
-    w->done = true;
-    w->cv.notify_all();
-  }, &id));
-  std::unique_lock<std::mutex> lock(w->mu);
-  w->cv.wait(lock, [&] { return w->done; });
-  if (!w->status.ok()) return w->status;
-  *res = std::move(w->result);
-  return Status::Ok();
-}
-
 }  // namespace xlam

@@ -33,19 +33,6 @@ struct EngineOptions {
   ComputePriority compute_priority = ComputePriority::kIdle;  // engine and compute threads
 };
 
-struct GenerateRequest {
-  std::vector<int32_t> prompt;  // token ids
-  int64_t max_tokens = 16;
-  int32_t top_logprobs = 0;     // k best (id, logprob) pairs per step
-  std::vector<int32_t> stop_ids;  // stop after emitting one of these (empty: never)
-};
-
-struct GenerateResult {
-  std::vector<int32_t> tokens;
-  std::vector<std::vector<std::pair<int32_t, float>>> top_logprobs;  // [n_steps][k]
-  std::string finish_reason;  // "length" or "stop"
-};
-
 struct EngineInfo {
   std::string backend;
   int threads = 0;
@@ -76,8 +63,6 @@ class Engine {
   // Later submits fail with ENGINE_CLOSED. Idempotent.
   void close();
 
-  // Blocking helper on submit(): greedy decoding of one request.
-  Status generate(const GenerateRequest& request, GenerateResult* result);
   EngineInfo info() const;
   SchedulerStats stats() const;
 
