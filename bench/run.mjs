@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { benchKernels } from './kernels.mjs';
 import { benchLoad } from './load.mjs';
 import { benchServing } from './serving.mjs';
 
@@ -41,6 +42,18 @@ lines.push(
   '',
   `Time to first token, xLAM-2 prompt with 10 BFCL tools (${serving.promptTokens} prompt tokens): cold ${(serving.coldMs / 1000).toFixed(2)} s, ` +
     `prefix-cached ${(serving.cachedMs / 1000).toFixed(2)} s (${serving.cachedTokens} tokens from the cache): ${(serving.coldMs / serving.cachedMs).toFixed(1)}× faster.`,
+);
+const kernels = await benchKernels();
+const generic = kernels.rows.find((r) => r.isa === 'generic');
+lines.push(
+  '',
+  '### CPU kernel sets side by side (same checkpoint; `XLAM_CPU_ISA` pins one per load)',
+  '',
+  `| kernels | prefill tokens/s (${kernels.prefillTokens}-token prompt) | decode tokens/s, concurrency 1 | decode tokens/s, concurrency 16 | prefill vs generic |`,
+  '| --- | --- | --- | --- | --- |',
+  ...kernels.rows.map(
+    (r) => `| ${r.isa} | ${r.prefill.toFixed(1)} | ${r.c1.toFixed(2)} | ${r.c16.toFixed(2)} | ${generic ? (r.prefill / generic.prefill).toFixed(1) + '×' : '–'} |`,
+  ),
 );
 console.log(lines.join('\n'));
 

@@ -11,7 +11,7 @@ const BFCL = join(new URL('.', import.meta.url).pathname, '..', '..', 'shared', 
 
 // Aggregate decode rate: from the step where every request has its first token (prefill done)
 // to the end, counted with the engine's own generated-token counter.
-async function decodeRate(engine, concurrency, tokens) {
+export async function decodeRate(engine, concurrency, tokens) {
   const prompt = (i) => Array.from({ length: 16 }, (_, k) => 1000 + i * 50 + k);
   const base = engine.stats().generatedTokens;
   let t0 = 0;

@@ -22,6 +22,12 @@ export interface NativeLoadOptions {
 export interface NativeEngineInfo {
   /** The backend running the model: `'cpu'` or `'cpu-reference'`. */
   backend: string;
+  /**
+   * The kernel set the backend runs: for `'cpu'` the instruction set of its SIMD kernels
+   * (`'avx512'`, `'avx2'` or `'generic'`, the best this CPU has unless the `XLAM_CPU_ISA`
+   * environment variable pins one at load), for `'cpu-reference'` `'reference'`.
+   */
+  kernels: string;
   /** config.json's `model_type`: `'llama'`, `'mistral'`, `'qwen2'` or `'mixtral'`. */
   modelType: string;
   vocabSize: number;

@@ -15,11 +15,25 @@ const NAME = 'qwen2-f32';
 t.test('info describes the model and the mapping', async (t) => {
   const engine = await Engine.load(fixturePath(NAME), { kvCacheTokens: 1000, blockSize: 32 });
   const i = engine.info();
-  t.match(i, { backend: 'cpu', modelType: 'qwen2', vocabSize: 151936, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16 });
+  t.match(i, { backend: 'cpu', kernels: /^(avx512|avx2|generic)$/, modelType: 'qwen2', vocabSize: 151936, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16 });
   t.equal(i.kvCacheTokens, 1024, 'rounded up to whole blocks');
   t.equal(i.blockSize, 32);
   t.equal(i.weightTensorsMapped, i.weightTensors, 'every f32 tensor read in place from the mapping');
   await engine.close();
+});
+
+t.test('XLAM_CPU_ISA pins the CPU kernel set at load; an unknown set is a typed error', async (t) => {
+  const saved = process.env.XLAM_CPU_ISA;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.XLAM_CPU_ISA;
+    else process.env.XLAM_CPU_ISA = saved;
+  });
+  process.env.XLAM_CPU_ISA = 'generic';
+  const engine = await Engine.load(fixturePath(NAME));
+  t.equal(engine.info().kernels, 'generic');
+  await engine.close();
+  process.env.XLAM_CPU_ISA = 'sse9';
+  await t.rejects(Engine.load(fixturePath(NAME)), { name: 'XlamInvalidArgumentError', message: /XLAM_CPU_ISA=sse9/ });
 });
 
 t.test('bad options and requests are typed errors', async (t) => {

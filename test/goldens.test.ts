@@ -3,7 +3,7 @@
 import { readdirSync } from 'node:fs';
 import t from 'tap';
 
-import { Engine } from '../dist/lib/index.js';
+import { Engine, XlamInvalidArgumentError } from '../dist/lib/index.js';
 import { compareTopK, fixturePath, golden, modelGoldensDir, tolerance, type Golden } from './helpers/fixtures.js';
 
 const goldens: Array<[string, Golden]> = [];
@@ -20,10 +20,39 @@ t.test('every fixture family has a golden', async (t) => {
   for (const [, g] of goldens) t.same(g.prompts.map((p) => p.ids.length), [1, 7, 40, 300]);
 });
 
+// Loads with XLAM_CPU_ISA pinning the CPU kernel set (undefined: the detected one); null when
+// this CPU or build lacks the set.
+async function loadWithKernels(path: string, isa: string | undefined): Promise<Engine | null> {
+  const saved = process.env.XLAM_CPU_ISA;
+  if (isa === undefined) delete process.env.XLAM_CPU_ISA;
+  else process.env.XLAM_CPU_ISA = isa;
+  try {
+    return await Engine.load(path);
+  } catch (e) {
+    if (isa !== undefined && e instanceof XlamInvalidArgumentError) return null;
+    throw e;
+  } finally {
+    if (saved === undefined) delete process.env.XLAM_CPU_ISA;
+    else process.env.XLAM_CPU_ISA = saved;
+  }
+}
+
+// The detected kernel set runs every golden; the other sets this CPU has run them too.
+const detected = await (async () => {
+  const e = await Engine.load(fixturePath('qwen2-f32'));
+  const k = e.info().kernels;
+  await e.close();
+  return k;
+})();
+const kernelSets = [undefined, ...['avx512', 'avx2', 'generic'].filter((k) => k !== detected)];
+
+for (const isa of kernelSets)
 for (const [name, g] of goldens) {
-  t.test(`${name}: greedy tokens and top-5 logprobs equal transformers for 32 steps`, async (t) => {
-    const engine = await Engine.load(fixturePath(name));
+  t.test(`${name} (${isa ?? detected} kernels): greedy tokens and top-5 logprobs equal transformers for 32 steps`, async (t) => {
+    const engine = await loadWithKernels(fixturePath(name), isa);
+    if (!engine) return t.skip(`this CPU lacks ${isa}`);
     t.teardown(() => engine.close());
+    t.equal(engine.info().kernels, isa ?? detected);
     const tol = tolerance(g);
     for (const p of g.prompts) {
       const r = await engine.generateTokens(p.ids, { maxTokens: 32, topLogprobs: 5 });
@@ -44,6 +73,7 @@ t.test('the reference backend (the oracle) gives the golden tokens too', async (
     const g = golden(name);
     const engine = await Engine.load(fixturePath(name), { backend: 'cpu-reference' });
     t.equal(engine.info().backend, 'cpu-reference');
+    t.equal(engine.info().kernels, 'reference');
     const p = g.prompts[2]!;  // 40 tokens
     const r = await engine.generateTokens(p.ids, { maxTokens: 8, topLogprobs: 5 });
     t.same(r.tokens, p.tokens.slice(0, 8), name);

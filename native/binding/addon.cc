@@ -72,6 +72,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const xlam::Hparams& hp = i.hparams;
     Napi::Object o = Napi::Object::New(env);
     o.Set("backend", i.backend);
+    o.Set("kernels", i.kernels);
     o.Set("modelType", hp.model_type);
     o.Set("vocabSize", static_cast<double>(hp.n_vocab));
     o.Set("hiddenSize", static_cast<double>(hp.n_embd));

@@ -23,6 +23,7 @@ class CpuBackend final : public Backend {
   ~CpuBackend() override;
 
   std::string name() const override { return ctx_.reference ? "cpu-reference" : "cpu"; }
+  std::string kernels() const override { return ctx_.reference ? "reference" : isa_name(isa_); }
   int threads() const { return pool_->size(); }
   Isa isa() const { return isa_; }
 

@@ -23,6 +23,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // The kernel set the backend runs (e.g. "avx512" for the CPU); "" when it has only one.
+  virtual std::string kernels() const { return ""; }
 
   // --- memory -------------------------------------------------------------------------------
   // Allocate an uninitialised tensor in backend memory.

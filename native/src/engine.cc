@@ -51,6 +51,7 @@ Status Engine::load(const std::string& dir, const EngineOptions& options, std::u
 EngineInfo Engine::info() const {
   EngineInfo i;
   i.backend = backend_->name();
+  i.kernels = backend_->kernels();
   i.hparams = model_->hparams();
   i.weights = model_->weight_stats();
   i.kv_cache_tokens = cache_->capacity_tokens();

@@ -35,6 +35,7 @@ struct EngineOptions {
 
 struct EngineInfo {
   std::string backend;
+  std::string kernels;  // the backend's kernel set
   int threads = 0;
   Hparams hparams;
   WeightStats weights;
