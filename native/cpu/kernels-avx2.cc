@@ -1,5 +1,6 @@
-// AVX2 + FMA kernels: 8-lane f32 accumulators, a register tile of 4 tokens x 3 weight rows
-// (12 accumulators + 3 weight vectors + 1 token vector = the 16 ymm registers).
+// AVX2 + FMA kernels, 8-lane f32 accumulators: matmul in register tiles of 4 tokens x 3 weight rows
+// (12 accumulators + 3 weight vectors + 1 token vector = the 16 ymm registers; bf16 weights
+// widened in registers in 3 x 3 tiles), attention scores and weighted values.
 // Compiled for AVX2 by a target pragma and only called when the CPU has it (kernels-isa.cc).
 // Only intrinsics and functions with internal linkage live under the pragma, so no inline
 // function of a shared header is ever emitted with AVX2 code.

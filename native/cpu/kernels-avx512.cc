@@ -1,4 +1,5 @@
-// AVX-512 (F + BW) kernels: 16-lane f32 accumulators, a register tile of 8 tokens x 3 weight rows.
+// AVX-512 (F + BW) kernels, 16-lane f32 accumulators: matmul in register tiles of 8 tokens x 3
+// weight rows (bf16 weights widened in registers), attention scores and weighted values.
 // Compiled for AVX-512 by a target pragma and only called when the CPU has it (kernels-isa.cc).
 // Only intrinsics and functions with internal linkage live under the pragma, so no inline
 // function of a shared header is ever emitted with AVX-512 code.

@@ -1,4 +1,5 @@
-// Portable kernels (any CPU): 8 independent partial sums per dot product, a fixed sum tree.
+// Portable kernels (any CPU): 8 independent partial sums per dot product, a fixed sum tree;
+// attention values accumulate per element in position order.
 #include "convert.h"
 #include "kernels.h"
 
