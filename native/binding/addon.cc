@@ -113,7 +113,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
       arg_error(env, "listen() may be called once").ThrowAsJavaScriptException();
       return env.Undefined();
     }
-    channel_ = std::make_unique<xlam::binding::EventChannel>(env, info[0].As<Napi::Function>());
+    // At env teardown the channel stops the engine thread before its thread-safe function goes.
+    auto stop = [weak = std::weak_ptr<xlam::Engine>(engine_)] {
+      if (auto engine = weak.lock()) engine->close();
+    };
+    channel_ = std::make_unique<xlam::binding::EventChannel>(env, info[0].As<Napi::Function>(), stop);
     engine_->set_step_hook(channel_->hook());
     return env.Undefined();
   }
