@@ -139,8 +139,11 @@ t.test('the event loop stays responsive while 16 streams generate', async (t) =>
   h.disable();
   const max = h.max / 1e6;
   const p99 = h.percentile(99) / 1e6;
-  // Regression guard with headroom for this noisy 2-core machine: the issue's goal is max < 20 ms,
-  // observed 9-19 ms max and ~1 ms p99 here (the spikes are not compute: see the issue notes).
+  // The issue's criterion. A step's 16 events take 0.3-0.6 ms of JS here; what reaches the max
+  // is the host and other processes taking the CPU from the event loop (an idle Node process sees
+  // 2-20 ms on this shared 2-vCPU VM) and, run alone in a fresh process, sometimes the collection
+  // of what loading the tokenizer left behind (10-40 ms pauses; not seen after this file's earlier
+  // tests).
   t.ok(p99 < 5, `p99 event-loop delay ${p99.toFixed(1)} ms`);
-  t.ok(max < 50, `max event-loop delay ${max.toFixed(1)} ms`);
+  t.ok(max < 20, `max event-loop delay ${max.toFixed(1)} ms`);
 });
