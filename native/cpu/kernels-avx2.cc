@@ -102,7 +102,8 @@ __m256i load_partial(const uint16_t* src, int64_t n) {
 // block holds k = 8*(j/4) + j%4, the high half the same + 4; xi holds x in that order.
 // 3 tokens x 3 rows: 9 accumulators + 3 widened + x + zero fit the 16 registers.
 template <int M, int N>
-void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint16_t* w, int64_t n_in) {
+void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint16_t* w, int64_t n_in,
+               const uint16_t* prefetch) {
   constexpr int kBlock = 2 * kLanes;
   __m256 acc[M][N];
   for (int m = 0; m < M; ++m)
@@ -122,7 +123,10 @@ void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint
   int64_t k = 0;
   for (; k + kBlock <= n_in; k += kBlock) {
     __m256i raw[N];
-    for (int n = 0; n < N; ++n) raw[n] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + n * n_in + k));
+    for (int n = 0; n < N; ++n) {
+      if (prefetch && k % 32 == 0) _mm_prefetch(reinterpret_cast<const char*>(prefetch + n * n_in + k), _MM_HINT_T0);
+      raw[n] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + n * n_in + k));
+    }
     step(raw, k);
   }
   if (k < n_in) {  // a partial last block, from zero-padded copies
@@ -139,11 +143,14 @@ constexpr int kBf16TokenTile = 3, kBf16RowTile = 3;
 template <int N>
 void rows_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, int64_t n_tokens, const uint16_t* w,
                int64_t n_in) {
+  // The first token tile brings the next rows' weights in while it computes: the weights stream
+  // from memory once per call, and later token tiles find them in cache.
+  const uint16_t* next = w + N * n_in;  // prefetch never faults, even past the matrix
   int64_t t = 0;
-  for (; t + kBf16TokenTile <= n_tokens; t += kBf16TokenTile)
-    tile_bf16<kBf16TokenTile, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
-  if (n_tokens - t == 2) tile_bf16<2, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
-  if (n_tokens - t == 1) tile_bf16<1, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
+  for (; t + kBf16TokenTile <= n_tokens; t += kBf16TokenTile, next = nullptr)
+    tile_bf16<kBf16TokenTile, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in, next);
+  if (n_tokens - t == 2) tile_bf16<2, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in, next);
+  if (n_tokens - t == 1) tile_bf16<1, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in, next);
 }
 
 void panel_bf16(float* out, int64_t ldo, const float* xi, int64_t n_tokens, const uint16_t* w, int64_t n_rows,

@@ -98,7 +98,8 @@ void panel(float* out, int64_t ldo, const float* x, int64_t n_tokens, const floa
 // interleaving with zeros (the bf16 bits become the high half of each lane): the low half of the
 // block holds k = 8*(j/4) + j%4, the high half the same + 4; xi holds x in that order.
 template <int M, int N>
-void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint16_t* w, int64_t n_in) {
+void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint16_t* w, int64_t n_in,
+               const uint16_t* prefetch) {
   constexpr int kBlock = 2 * kLanes;
   __m512 acc[M][N];
   for (int m = 0; m < M; ++m)
@@ -107,7 +108,10 @@ void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint
   for (int64_t k = 0; k < n_in; k += kBlock) {
     __m512i raw[N];
     if (k + kBlock <= n_in) {
-      for (int n = 0; n < N; ++n) raw[n] = _mm512_loadu_si512(w + n * n_in + k);
+      for (int n = 0; n < N; ++n) {
+        if (prefetch) _mm_prefetch(reinterpret_cast<const char*>(prefetch + n * n_in + k), _MM_HINT_T0);
+        raw[n] = _mm512_loadu_si512(w + n * n_in + k);
+      }
     } else {
       const __mmask32 mask = static_cast<__mmask32>((1ull << (n_in - k)) - 1u);
       for (int n = 0; n < N; ++n) raw[n] = _mm512_maskz_loadu_epi16(mask, w + n * n_in + k);
@@ -129,18 +133,22 @@ void tile_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, const uint
 template <int N>
 void rows_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, int64_t n_tokens, const uint16_t* w,
                int64_t n_in) {
+  // The first token tile brings the next rows' weights in while it computes: the weights stream
+  // from memory once per call, and later token tiles find them in cache.
+  const uint16_t* next = w + N * n_in;  // prefetch never faults, even past the matrix
   int64_t t = 0;
-  for (; t + kTokenTile <= n_tokens; t += kTokenTile) tile_bf16<kTokenTile, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in);
+  for (; t + kTokenTile <= n_tokens; t += kTokenTile, next = nullptr)
+    tile_bf16<kTokenTile, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in, next);
   float* o = out + t * ldo;
   const float* xt = xi + t * ldx;
   switch (n_tokens - t) {
-    case 7: tile_bf16<7, N>(o, ldo, xt, ldx, w, n_in); break;
-    case 6: tile_bf16<6, N>(o, ldo, xt, ldx, w, n_in); break;
-    case 5: tile_bf16<5, N>(o, ldo, xt, ldx, w, n_in); break;
-    case 4: tile_bf16<4, N>(o, ldo, xt, ldx, w, n_in); break;
-    case 3: tile_bf16<3, N>(o, ldo, xt, ldx, w, n_in); break;
-    case 2: tile_bf16<2, N>(o, ldo, xt, ldx, w, n_in); break;
-    case 1: tile_bf16<1, N>(o, ldo, xt, ldx, w, n_in); break;
+    case 7: tile_bf16<7, N>(o, ldo, xt, ldx, w, n_in, next); break;
+    case 6: tile_bf16<6, N>(o, ldo, xt, ldx, w, n_in, next); break;
+    case 5: tile_bf16<5, N>(o, ldo, xt, ldx, w, n_in, next); break;
+    case 4: tile_bf16<4, N>(o, ldo, xt, ldx, w, n_in, next); break;
+    case 3: tile_bf16<3, N>(o, ldo, xt, ldx, w, n_in, next); break;
+    case 2: tile_bf16<2, N>(o, ldo, xt, ldx, w, n_in, next); break;
+    case 1: tile_bf16<1, N>(o, ldo, xt, ldx, w, n_in, next); break;
     default: break;
   }
 }
