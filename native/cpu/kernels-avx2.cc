@@ -222,28 +222,18 @@ void pv(float* o, const float* w, int64_t ld_w, int64_t group, const float* v, i
   }
 }
 
-void convert(float* dst, const void* src, DType dtype, int64_t n) {
+// f16 weight rows to f32 (exact, subnormals included); bf16 ones go through panel_bf16.
+void convert(float* dst, const void* src, DType /*dtype: f16*/, int64_t n) {
   const uint16_t* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
-  if (dtype == DType::kBF16) {
-    for (; i + kLanes <= n; i += kLanes) {
-      __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i)));
-      _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)));
-    }
-    for (; i < n; ++i) {
-      uint32_t bits = static_cast<uint32_t>(s[i]) << 16;
-      std::memcpy(dst + i, &bits, 4);
-    }
-  } else {  // f16: exact in f32, subnormals included
-    for (; i + kLanes <= n; i += kLanes)
-      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
-    if (i < n) {
-      alignas(16) uint16_t tail[kLanes] = {};
-      std::memcpy(tail, s + i, static_cast<size_t>(n - i) * 2);
-      alignas(32) float f[kLanes];
-      _mm256_store_ps(f, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(tail))));
-      std::memcpy(dst + i, f, static_cast<size_t>(n - i) * 4);
-    }
+  for (; i + kLanes <= n; i += kLanes)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+  if (i < n) {
+    alignas(16) uint16_t tail[kLanes] = {};
+    std::memcpy(tail, s + i, static_cast<size_t>(n - i) * 2);
+    alignas(32) float f[kLanes];
+    _mm256_store_ps(f, _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(tail))));
+    std::memcpy(dst + i, f, static_cast<size_t>(n - i) * 4);
   }
 }
 

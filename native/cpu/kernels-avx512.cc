@@ -221,28 +221,18 @@ void pv(float* o, const float* w, int64_t ld_w, int64_t group, const float* v, i
   }
 }
 
-void convert(float* dst, const void* src, DType dtype, int64_t n) {
+// f16 weight rows to f32 (exact, subnormals included); bf16 ones go through panel_bf16.
+void convert(float* dst, const void* src, DType /*dtype: f16*/, int64_t n) {
   const uint16_t* s = static_cast<const uint16_t*>(src);
   int64_t i = 0;
-  if (dtype == DType::kBF16) {
-    for (; i + kLanes <= n; i += kLanes) {
-      __m512i v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)));
-      _mm512_storeu_ps(dst + i, _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)));
-    }
-    for (; i < n; ++i) {
-      uint32_t bits = static_cast<uint32_t>(s[i]) << 16;
-      std::memcpy(dst + i, &bits, 4);
-    }
-  } else {  // f16: exact in f32, subnormals included
-    for (; i + kLanes <= n; i += kLanes)
-      _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
-    if (i < n) {
-      const __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1u);
-      alignas(32) uint16_t tail[kLanes] = {};
-      std::memcpy(tail, s + i, static_cast<size_t>(n - i) * 2);
-      const __m256i h = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
-      _mm512_mask_storeu_ps(dst + i, mask, _mm512_cvtph_ps(h));
-    }
+  for (; i + kLanes <= n; i += kLanes)
+    _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i))));
+  if (i < n) {
+    const __mmask16 mask = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    alignas(32) uint16_t tail[kLanes] = {};
+    std::memcpy(tail, s + i, static_cast<size_t>(n - i) * 2);
+    const __m256i h = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
+    _mm512_mask_storeu_ps(dst + i, mask, _mm512_cvtph_ps(h));
   }
 }
 

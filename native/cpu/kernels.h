@@ -24,7 +24,8 @@ bool isa_supported(Isa isa);
 bool parse_isa(const char* text, Isa* out);
 
 struct Kernels {
-  // Weight rows as f32: dst[0..n) = f32(src[0..n)) for a f16 or bf16 source.
+  // Weight rows as f32: dst[0..n) = f32(src[0..n)) for a f16 source, or a bf16 one when the set
+  // has no panel_bf16.
   void (*convert)(float* dst,        // f32 [n]
                   const void* src,   // f16 | bf16 [n]
                   DType dtype, int64_t n);
