@@ -61,6 +61,10 @@ struct Kernels {
 
 const Kernels& kernels_for(Isa isa);
 
+// Portable dot product with a fixed order: 8 running sums, a fixed tree, then the tail. The
+// generic kernels and the norms use it, so their results never depend on the batch.
+float dot_fixed_order(const float* a, const float* b, int64_t n);
+
 // x rows reordered for panel_bf16: dst [n_tokens, round_up(n_in, block)], zero-padded.
 void interleave_bf16_order(float* dst, const float* x, int64_t n_tokens, int64_t n_in, int64_t block);  // isa must be supported and not kAuto
 

@@ -7,17 +7,6 @@ namespace xlam::cpu {
 
 namespace {
 
-// Sum of squares in a fixed order (8 lanes, then a fixed tree), the same for every row.
-float sum_squares(const float* x, int64_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += x[i + j] * x[i + j];
-  float tail = 0;
-  for (; i < n; ++i) tail += x[i] * x[i];
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
-}
-
 void norm_row(float* out, const float* x, const Tensor& w, int64_t d, float eps, bool reference) {
   float inv;
   if (reference) {
@@ -25,7 +14,7 @@ void norm_row(float* out, const float* x, const Tensor& w, int64_t d, float eps,
     for (int64_t i = 0; i < d; ++i) ss += static_cast<double>(x[i]) * x[i];
     inv = static_cast<float>(1.0 / std::sqrt(ss / d + eps));
   } else {
-    inv = 1.0f / std::sqrt(sum_squares(x, d) / static_cast<float>(d) + eps);
+    inv = 1.0f / std::sqrt(dot_fixed_order(x, x, d) / static_cast<float>(d) + eps);  // fixed order: batch-invariant
   }
   for (int64_t i = 0; i < d; ++i) out[i] = load_f32(w.data, w.dtype, i) * (x[i] * inv);
 }
