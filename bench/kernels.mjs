@@ -6,7 +6,7 @@ import { Engine } from '../dist/lib/index.js';
 import { makeCheckpoint } from './make-checkpoint.mjs';
 import { decodeRate } from './serving.mjs';
 
-const ISAS = ['generic', 'avx2', 'avx512'];
+const ISAS = ['generic', 'avx2', 'avx512', 'amx'];
 
 async function prefillRate(engine, tokens) {
   const promptTokens = Array.from({ length: tokens }, (_, k) => 3000 + ((k * 7919) % 100000));

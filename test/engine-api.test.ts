@@ -15,7 +15,7 @@ const NAME = 'qwen2-f32';
 t.test('info describes the model and the mapping', async (t) => {
   const engine = await Engine.load(fixturePath(NAME), { kvCacheTokens: 1000, blockSize: 32 });
   const i = engine.info();
-  t.match(i, { backend: 'cpu', kernels: /^(avx512|avx2|generic)$/, modelType: 'qwen2', vocabSize: 151936, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16 });
+  t.match(i, { backend: 'cpu', kernels: /^(amx|avx512|avx2|generic)$/, modelType: 'qwen2', vocabSize: 151936, hiddenSize: 64, layers: 2, heads: 4, kvHeads: 2, headDim: 16 });
   t.equal(i.kvCacheTokens, 1024, 'rounded up to whole blocks');
   t.equal(i.blockSize, 32);
   t.equal(i.weightTensorsMapped, i.weightTensors, 'every f32 tensor read in place from the mapping');

@@ -44,7 +44,7 @@ const detected = await (async () => {
   await e.close();
   return k;
 })();
-const kernelSets = [undefined, ...['avx512', 'avx2', 'generic'].filter((k) => k !== detected)];
+const kernelSets = [undefined, ...['amx', 'avx512', 'avx2', 'generic'].filter((k) => k !== detected)];
 
 for (const isa of kernelSets)
 for (const [name, g] of goldens) {

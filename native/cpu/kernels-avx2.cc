@@ -153,8 +153,9 @@ void rows_bf16(float* out, int64_t ldo, const float* xi, int64_t ldx, int64_t n_
   if (n_tokens - t == 1) tile_bf16<1, N>(out + t * ldo, ldo, xi + t * ldx, ldx, w, n_in, next);
 }
 
-void panel_bf16(float* out, int64_t ldo, const float* xi, int64_t n_tokens, const uint16_t* w, int64_t n_rows,
+void panel_bf16(float* out, int64_t ldo, const void* xp, int64_t n_tokens, const uint16_t* w, int64_t n_rows,
                 int64_t n_in) {
+  const float* xi = static_cast<const float*>(xp);  // interleave_x_16
   const int64_t ldx = (n_in + 2 * kLanes - 1) / (2 * kLanes) * (2 * kLanes);
   int64_t r = 0;
   for (; r + kBf16RowTile <= n_rows; r += kBf16RowTile)
@@ -237,7 +238,7 @@ void convert(float* dst, const void* src, DType /*dtype: f16*/, int64_t n) {
   }
 }
 
-const Kernels kAvx2{convert, panel, panel_bf16, 2 * kLanes, kTokenTile, kRowTile, qk, pv};
+const Kernels kAvx2{convert, panel, interleaved_x_bytes_16, interleave_x_16, panel_bf16, kTokenTile, kRowTile, kTokenTile, kRowTile, qk, pv};
 
 }  // namespace
 

@@ -43,7 +43,7 @@ void pv(float* o, const float* w, int64_t ld_w, int64_t group, const float* v, i
     }
 }
 
-const Kernels kGeneric{convert, panel, nullptr, 0, 1, 8, qk, pv};
+const Kernels kGeneric{convert, panel, nullptr, nullptr, nullptr, 1, 8, 1, 8, qk, pv};
 
 }  // namespace
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "convert.h"
@@ -31,40 +32,59 @@ void matmul_rows(const Context& ctx, float* out, const float* x, int64_t n_token
     return;
   }
   const Kernels& k = *ctx.kernels;
-  const int64_t panel_rows = kPanelTiles * k.row_tile;
-  const int64_t token_block = std::max<int64_t>(1, kTokenBlockBytes / (n_in * 4) / k.token_tile) * k.token_tile;
-  const int64_t n_panels = (n_out + panel_rows - 1) / panel_rows;
-  const bool fused = w.dtype == DType::kBF16 && k.panel_bf16;
+  auto add_bias = [&](float* o, int64_t nt, int64_t o0, int64_t nr) {  // o: f32 [nt, n_out] from column o0
+    if (bias)
+      for (int64_t t = 0; t < nt; ++t)
+        for (int64_t r = 0; r < nr; ++r) o[t * n_out + r] += load_f32(bias->data, bias->dtype, o0 + r);
+  };
+  if (w.dtype == DType::kBF16 && k.panel_bf16) {
+    // Fused bf16: x prepared once (in parallel over token tiles), then each thread runs the kernel
+    // over its contiguous share of row tiles, one call per token block.
+    const int64_t tile = k.bf16_token_tile, n_tiles = (n_tokens + tile - 1) / tile;
+    // Not zero-filled: prepare_bf16 writes every byte the kernel's results depend on.
+    std::unique_ptr<uint64_t[]> prepared(new uint64_t[static_cast<size_t>((k.bf16_x_bytes(n_tokens, n_in) + 7) / 8)]);
+    uint8_t* xp = reinterpret_cast<uint8_t*>(prepared.get());
+    auto prepare = [&](int64_t b, int64_t e) {
+      const int64_t t0 = b * tile, t1 = std::min(e * tile, n_tokens);
+      if (t0 < t1) k.prepare_bf16(xp + k.bf16_x_bytes(t0, n_in), x + t0 * n_in, t1 - t0, n_in);
+    };
+    if (n_tiles > 1) ctx.pool->parallel_for(n_tiles, prepare);
+    else prepare(0, n_tiles);
+    const int64_t per_token = std::max<int64_t>(1, k.bf16_x_bytes(tile, n_in) / tile);
+    const int64_t token_block = std::max<int64_t>(1, kTokenBlockBytes / per_token / tile) * tile;
+    const int64_t row_tile = k.bf16_row_tile, n_row_tiles = (n_out + row_tile - 1) / row_tile;
+    ctx.pool->parallel_for(n_row_tiles, [&](int64_t rb, int64_t re) {
+      const int64_t o0 = rb * row_tile, nr = std::min(re * row_tile, n_out) - o0;
+      if (nr <= 0) return;
+      for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
+        const int64_t nt = std::min(token_block, n_tokens - t0);
+        float* o = out + t0 * n_out + o0;
+        k.panel_bf16(o, n_out, xp + k.bf16_x_bytes(t0, n_in), nt, static_cast<const uint16_t*>(w.data) + o0 * n_in, nr,
+                     n_in);
+        add_bias(o, nt, o0, nr);
+      }
+    });
+    return;
+  }
+  // f32 weights as they are; f16 and bf16 ones converted to f32 one panel at a time.
   const bool f32 = w.dtype == DType::kF32;
   const size_t elem = dtype_size(w.dtype);
-  std::vector<float> interleaved;
-  int64_t ldx = n_in;
-  if (fused) {
-    ldx = (n_in + k.bf16_block - 1) / k.bf16_block * k.bf16_block;
-    interleaved.resize(static_cast<size_t>(n_tokens * ldx));
-    interleave_bf16_order(interleaved.data(), x, n_tokens, n_in, k.bf16_block);
-  }
+  const int64_t panel_rows = kPanelTiles * k.row_tile;
+  const int64_t token_block = std::max<int64_t>(1, kTokenBlockBytes / std::max<int64_t>(n_in * 4, 1) / k.token_tile) * k.token_tile;
+  const int64_t n_panels = (n_out + panel_rows - 1) / panel_rows;
   ctx.pool->parallel_for(n_panels, [&](int64_t pb, int64_t pe) {
-    std::vector<float> converted(f32 || fused ? 0 : static_cast<size_t>(panel_rows * n_in));
+    std::vector<float> converted(f32 ? 0 : static_cast<size_t>(panel_rows * n_in));
     for (int64_t t0 = 0; t0 < n_tokens; t0 += token_block) {
       const int64_t nt = std::min(token_block, n_tokens - t0);
       for (int64_t p = pb; p < pe; ++p) {
         const int64_t o0 = p * panel_rows, nr = std::min(panel_rows, n_out - o0);
-        float* o = out + t0 * n_out + o0;
-        if (fused) {
-          k.panel_bf16(o, n_out, interleaved.data() + t0 * ldx, nt, static_cast<const uint16_t*>(w.data) + o0 * n_in, nr,
-                       n_in);
-        } else {
-          const float* rows = static_cast<const float*>(w.data) + o0 * n_in;
-          if (!f32) {
-            k.convert(converted.data(), static_cast<const uint8_t*>(w.data) + o0 * n_in * elem, w.dtype, nr * n_in);
-            rows = converted.data();
-          }
-          k.panel(o, n_out, x + t0 * n_in, nt, rows, nr, n_in);
+        const float* rows = static_cast<const float*>(w.data) + o0 * n_in;
+        if (!f32) {
+          k.convert(converted.data(), static_cast<const uint8_t*>(w.data) + o0 * n_in * elem, w.dtype, nr * n_in);
+          rows = converted.data();
         }
-        if (bias)
-          for (int64_t t = 0; t < nt; ++t)
-            for (int64_t r = 0; r < nr; ++r) o[t * n_out + r] += load_f32(bias->data, bias->dtype, o0 + r);
+        k.panel(out + t0 * n_out + o0, n_out, x + t0 * n_in, nt, rows, nr, n_in);
+        add_bias(out + t0 * n_out + o0, nt, o0, nr);
       }
     }
   });
