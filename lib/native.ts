@@ -24,7 +24,7 @@ export interface NativeEngineInfo {
   backend: string;
   /**
    * The kernel set the backend runs: for `'cpu'` the instruction set of its SIMD kernels
-   * (`'avx512'`, `'avx2'` or `'generic'`, the best this CPU has unless the `XLAM_CPU_ISA`
+   * (`'amx'`, `'avx512'`, `'avx2'` or `'generic'`, the best this CPU has unless the `XLAM_CPU_ISA`
    * environment variable pins one at load), for `'cpu-reference'` `'reference'`.
    */
   kernels: string;

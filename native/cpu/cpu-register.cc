@@ -16,15 +16,15 @@ void register_cpu_backends() {
                        co.threads = o.threads;
                        co.priority = o.priority;
                        co.reference = reference;
-                       // XLAM_CPU_ISA pins the fast path's kernels (generic | avx2 | avx512 | auto),
+                       // XLAM_CPU_ISA pins the fast path's kernels (generic | avx2 | avx512 | amx | auto),
                        // e.g. for results bit-identical across machines of different generations.
                        if (const char* isa = std::getenv("XLAM_CPU_ISA"); isa && *isa) {
                          if (!parse_isa(isa, &co.isa))
                            return Status::Error(Code::kInvalidArgument, std::string("XLAM_CPU_ISA=") + isa +
-                                                                            ": expected auto, generic, avx2 or avx512");
+                                                                            ": expected auto, generic, avx2, avx512 or amx");
                          if (!isa_supported(co.isa))
                            return Status::Error(Code::kInvalidArgument, std::string("XLAM_CPU_ISA=") + isa +
-                                                                            ": this CPU or build lacks it");
+                                                                            ": this CPU, its OS or this build lacks it");
                        }
                        *out = std::make_unique<CpuBackend>(co);
                        return Status::Ok();
