@@ -27,7 +27,9 @@
  *   `required` ones always, the others optional; required names without a `properties` entry
  *   take any value, after the declared ones. `additionalProperties`: `false` none; `true` or a
  *   schema: other keys (not a declared name) after the declared ones; absent: none when
- *   `properties` is given (as llama.cpp), any when it is not (`{type: "object"}` is any object).
+ *   `properties` is given and the `strict` option is on (the default, as llama.cpp and XGrammar:
+ *   JSON Schema itself would allow any other key), any when it is not (`{type: "object"}` is any
+ *   object).
  *   `patternProperties` allows other keys with any value. `minProperties` / `maxProperties`,
  *   `dependentRequired` etc. are not enforced.
  * - arrays: `items`, `prefixItems` (and the draft-4 array form of `items` with
@@ -51,6 +53,14 @@ export interface SchemaGrammarOptions {
    * Defaults to `20`.
    */
   maxIndent?: number;
+  /**
+   * What an object schema with `properties` but no `additionalProperties` allows besides its
+   * properties: nothing when true (as llama.cpp and XGrammar's strict mode: a model may not
+   * invent arguments), any other key with any value when false (JSON Schema's own rule).
+   * @example false
+   * Defaults to `true`.
+   */
+  strict?: boolean;
 }
 
 type SchemaObject = { [key: string]: unknown };
@@ -83,11 +93,13 @@ export class SchemaConverter {
   readonly rules = new RuleSet();
   readonly json: JsonRules;
   private readonly refs = new Map<unknown, Map<string, GbnfRef>>();
+  private readonly strict: boolean;
 
   constructor(options: SchemaGrammarOptions = {}) {
     const maxIndent = options.maxIndent ?? 20;
     if (!Number.isInteger(maxIndent) || maxIndent < 0 || maxIndent > 1000) invalid(`maxIndent: expected an integer from 0 to 1000, got ${maxIndent}`);
     this.json = new JsonRules(this.rules, maxIndent);
+    this.strict = options.strict ?? true;
   }
 
   /**
@@ -173,7 +185,7 @@ export class SchemaConverter {
     }
     for (const name of required) if (!properties || !Object.hasOwn(properties, name)) members.push({ name, required: true, value: this.json.value() });
     let extra: GbnfExpr | null;
-    if (patterned || ap === true || (ap === undefined && !properties)) extra = this.json.value();
+    if (patterned || ap === true || (ap === undefined && (!properties || !this.strict))) extra = this.json.value();
     else if (ap === undefined || ap === false) extra = null;
     else extra = this.convert(ap, doc, `${r.name}-extra`);
     const additional = extra && { key: this.rules.add(`${r.name}-extra-key`, keyNotIn(this.json, members.map((m) => m.name))), value: extra };
