@@ -14,6 +14,8 @@ import {
   GbnfSyntaxError,
   jsonSchemaToGrammar,
   lit,
+  acceptsPrefix,
+  matchPrefix,
   matches,
   opt,
   parseGbnf,
@@ -155,6 +157,12 @@ t.test('the recognizer: rejected bytes change nothing, clones are independent', 
   t.ok(c.accept(cp('b')) && c.isComplete() && c.accept(cp('c')) && c.accept(cp('c')) && c.isComplete(), 'the clone went its own way');
   t.notOk(c.accept(cp('x')));
   t.throws(() => m.accept(256), { name: 'XlamInvalidArgumentError' });
+  const g = parseGbnf('root ::= "ab" "c"* | "ax"\n');
+  t.same(matchPrefix(g, 'abcc'), { accepted: 4, complete: true });
+  t.same(matchPrefix(g, 'abd'), { accepted: 2, complete: false }, 'the offset of the first rejected byte');
+  t.same(matchPrefix(g, 'a'), { accepted: 1, complete: false });
+  t.ok(acceptsPrefix(g, 'a') && acceptsPrefix(g, '') && !acceptsPrefix(g, 'ay'));
+  t.ok(matches(g, new TextEncoder().encode('ax')) && !matches(g, 'a'), 'bytes or text');
 });
 
 t.test('UTF-8: characters byte by byte, invalid sequences rejected at their first bad byte', async (t) => {

@@ -202,6 +202,7 @@ t.test('patterns: the supported subset, anchored or not; others fall back to any
   checkCases(t, S({ type: 'string', pattern: '^.{2,3}$' }), ['"ab"', '"a😀c"'], [['"a\\nb"', 3], ['"abcd"', 4]]);
   checkCases(t, S({ type: 'string', pattern: '^(?:\\+\\d{1,3} )?\\(?\\d{3}\\)?[-. ]?\\d{4}$' }), ['"+1 (555) 1234"', '"555-1234"'], [['"55-1234"', 3]]);
   checkCases(t, S({ type: 'string', pattern: '^[a-z]+$', minLength: 5 }), ['"ab"'], [['"aB"', 2]]);
+  checkCases(t, S({ type: 'string', pattern: '^a/b$' }), ['"a/b"', '"a\\/b"'], [['"a\\\\b"', 3]]);
   // Unsupported: backreferences, lookaround, \b, \p{...}: any string, never a rejection.
   for (const pattern of ['(a)\\1', '^(?=a)', '\\bword\\b', '\\p{L}+', '^a|b$', '(a*)*']) {
     const g = S({ type: 'string', pattern });

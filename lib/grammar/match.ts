@@ -8,6 +8,9 @@
  * expands the references that follow until characters are on top again. Stacks are immutable
  * linked lists, interned, so equal stacks are one object and the set deduplicates by identity.
  *
+ * The intern table belongs to a matcher and its clones and only grows: fine for checking texts,
+ * not meant for a long-lived server loop (the native matcher is).
+ *
  * Bytes: a multi-byte UTF-8 sequence is accepted byte by byte while some stack's top accepts a
  * code point that starts with the bytes so far (llama.cpp's partial UTF-8 matching); invalid
  * UTF-8 (overlong forms, surrogates, beyond U+10FFFF, stray continuation bytes) is rejected at

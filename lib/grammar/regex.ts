@@ -60,7 +60,7 @@ function subtract(ranges: Ranges, cuts: Ranges): Ranges {
 /** The JSON spellings of one character out of a set (`negated`: all but `ranges`). */
 function jsonChars(ranges: Ranges, negated: boolean): GbnfExpr {
   const has = (cp: number) => inRanges(ranges, cp) !== negated;
-  if (!negated && ranges.length === 1 && ranges[0]![0] === ranges[0]![1] && !inRanges(MUST_ESCAPE, ranges[0]![0])) {
+  if (!negated && ranges.length === 1 && ranges[0]![0] === ranges[0]![1] && !inRanges(MUST_ESCAPE, ranges[0]![0]) && ranges[0]![0] !== 0x2f) {
     return lit(String.fromCodePoint(ranges[0]![0]));
   }
   const options: GbnfExpr[] = [];

@@ -63,7 +63,8 @@ export function objectGrammar(rules: RuleSet, json: JsonRules, hint: string, mem
   const n = members.length;
   const rest: GbnfExpr[] = new Array(n + 1);
   rest[n] = extraKv ? star(seq(lit(','), ws, extraKv)) : empty();
-  for (let i = n - 1; i >= 0; i--) {
+  // rest[0] would follow a member before the first: never needed.
+  for (let i = n - 1; i >= 1; i--) {
     const piece = seq(lit(','), ws, kvs[i]!);
     const expr = seq(members[i]!.required ? piece : opt(piece), rest[i + 1]!);
     rest[i] = i === n - 1 && !extraKv ? expr : rules.add(`${hint}-rest-${i}`, expr);
