@@ -95,6 +95,11 @@ t.test('generated grammars round-trip through the text', async (t) => {
   }
 });
 
+t.test('names outside [a-zA-Z0-9-] cannot be printed', async (t) => {
+  t.throws(() => printGbnf({ rules: [{ name: 'my_rule', expr: lit('a') }] }), { name: 'XlamInvalidArgumentError', message: /rule name "my_rule"/ });
+  t.throws(() => printGbnf({ rules: [{ name: 'root', expr: ref('a.b') }] }), { name: 'XlamInvalidArgumentError', message: /rule name "a.b"/ });
+});
+
 t.test("llama.cpp's syntax: comments, newlines inside groups, alternatives after |, any spacing", async (t) => {
   const g = parseGbnf('# a comment\nroot ::= ( "a" # inside\n  | "b"\n ) tail   # after\n\n\ntail ::=\n  "c"{1, 2} [^\\n]?\r\n');
   t.ok(matches(g, 'ac'));

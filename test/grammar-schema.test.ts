@@ -3,7 +3,7 @@
 // offending byte). Offsets in the cases are character indexes into the text.
 import t from 'tap';
 
-import { jsonSchemaToGrammar, patternToGrammar, ref } from '../dist/lib/grammar/index.js';
+import { compileGrammar, jsonSchemaToGrammar, patternToGrammar, ref } from '../dist/lib/grammar/index.js';
 import { checkCases } from './helpers/grammar.js';
 
 const S = (schema: unknown, options?: Parameters<typeof jsonSchemaToGrammar>[1]) => jsonSchemaToGrammar(schema, options);
@@ -230,6 +230,8 @@ t.test('$ref / $defs / definitions: recursion through rules (a tree)', async (t)
   const legacy = { type: 'object', properties: { list: { $ref: '#/definitions/list' } }, definitions: { list: { anyOf: [{ type: 'null' }, { type: 'object', properties: { head: { type: 'string' }, tail: { $ref: '#/definitions/list' } }, required: ['head', 'tail'] }] } } };
   checkCases(t, S(legacy), ['{"list": null}', '{"list": {"head": "a", "tail": {"head": "b", "tail": null}}}'], [['{"list": {"head": "a"}}', 21]]);
   checkCases(t, S({ type: 'object', properties: { self: { $ref: '#' } } }), ['{}', '{"self": {"self": {}}}'], [['{"self": 1}', 9]]);
+  const loop = S({ $defs: { a: { $ref: '#/$defs/b' }, b: { anyOf: [{ $ref: '#/$defs/a' }, { type: 'null' }] } }, $ref: '#/$defs/a' });
+  t.throws(() => compileGrammar(loop), { name: 'XlamInvalidArgumentError', message: /left recursion: ref-a -> ref-b -> ref-a/ });
   t.throws(() => S({ $ref: 'https://example.com/schema.json' }), { name: 'XlamInvalidArgumentError', message: /only local references/ });
   t.throws(() => S({ $ref: '#/$defs/missing' }), { name: 'XlamInvalidArgumentError', message: /points to nothing/ });
   t.throws(() => S({ type: 'object', properties: { a: 5 } }), { name: 'XlamInvalidArgumentError', message: /must be an object or a boolean/ });

@@ -3,7 +3,8 @@
  * escapes for quotes, backslashes, control characters and the characters a class treats
  * specially; other characters are written as themselves (UTF-8).
  */
-import type { GbnfExpr, GbnfGrammar } from './gbnf.js';
+import { XlamInvalidArgumentError } from '../errors.js';
+import { GBNF_NAME_PATTERN, type GbnfExpr, type GbnfGrammar } from './gbnf.js';
 
 const hex = (cp: number, digits: number) => cp.toString(16).toUpperCase().padStart(digits, '0');
 
@@ -47,12 +48,17 @@ function printRepeatSuffix(min: number, max: number | null): string {
   return min === max ? `{${min}}` : `{${min},${max}}`;
 }
 
+function checkName(name: string): string {
+  if (!GBNF_NAME_PATTERN.test(name)) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `GBNF: rule name ${JSON.stringify(name)} is not made of a-z A-Z 0-9 -`);
+  return name;
+}
+
 /** Prints an expression; `ctx` says where it stands (`top`: a rule body or inside parentheses). */
 function printExpr(e: GbnfExpr, ctx: 'top' | 'seq' | 'postfix'): string {
   switch (e.type) {
     case 'literal': return printLiteral(e.value);
     case 'class': return printClass(e.negated, e.ranges);
-    case 'ref': return e.name;
+    case 'ref': return checkName(e.name);
     case 'alt': {
       const body = e.options.map((o) => printExpr(o, 'top')).join(' | ');
       return ctx === 'top' ? body : `(${body})`;
@@ -74,10 +80,12 @@ function printExpr(e: GbnfExpr, ctx: 'top' | 'seq' | 'postfix'): string {
  * added where the structure needs them, so {@link parseGbnf} gives the same tree back (for trees
  * built with the `seq` / `alt` helpers, which never nest a one-item sequence).
  *
+ * @throws {XlamInvalidArgumentError} `INVALID_ARGUMENT` for a rule or reference name outside
+ *   `[a-zA-Z0-9-]+`.
  * @example printGbnf({ rules: [{ name: 'root', expr: seq(lit('a'), star(ref('b'))) }, ...] })  // 'root ::= "a" b*\n...'
  */
 export function printGbnf(grammar: GbnfGrammar): string {
-  return grammar.rules.map((r) => `${r.name} ::= ${printExpr(r.expr, 'top')}\n`).join('');
+  return grammar.rules.map((r) => `${checkName(r.name)} ::= ${printExpr(r.expr, 'top')}\n`).join('');
 }
 
 /** Prints one expression as GBNF (what a rule body holds), e.g. for messages. */

@@ -35,6 +35,10 @@
  * - arrays: `items`, `prefixItems` (and the draft-4 array form of `items` with
  *   `additionalItems`), `minItems`, `maxItems`. `uniqueItems`, `contains` are not enforced.
  * - every other keyword (`description`, `default`, `title`, `examples`, ...) is ignored.
+ *
+ * A schema that refers to itself before any character (`{"$ref": "#"}`, `$defs` a → b → a, an
+ * `anyOf` branch that is the schema itself) describes no finite JSON; its grammar is left
+ * recursive and `compileGrammar` rejects it.
  */
 import { XlamInvalidArgumentError } from '../errors.js';
 import { alt, charClass, lit, repeat, seq, type GbnfExpr, type GbnfGrammar, type GbnfRef } from './gbnf.js';
