@@ -163,6 +163,8 @@ t.test('minLength / maxLength count characters, not bytes', async (t) => {
   const g = S({ type: 'string', minLength: 2, maxLength: 3 });
   checkCases(t, g, ['"ab"', '"abc"', '"é😀"', '"東京都"', '"\\n\\t"', '"\\u00e9x"'], [['"a"', 2], ['"abcd"', 4], ['"😀"', 3], ['"東京都府"', 4], ['""', 1]]);
   checkCases(t, S({ type: 'string', maxLength: 0 }), ['""'], [['"a"', 1]]);
+  checkCases(t, S({ type: 'string', minLength: 10001, maxLength: 1e9 }), ['""', `"${'x'.repeat(20000)}"`], [['1', 0]]);
+  checkCases(t, S({ type: 'array', minItems: 1e6 }), ['[]', '[1]'], [['{}', 0]]);
 });
 
 t.test('formats: date, time, date-time, uuid', async (t) => {

@@ -10,7 +10,7 @@ export { compileGrammar } from './compile.js';
 export type { CompiledGrammar } from './compile.js';
 export { createMatcher, matchPrefix, matches, acceptsPrefix } from './match.js';
 export type { GrammarMatcher, MatcherOptions } from './match.js';
-export { jsonSchemaToGrammar, SchemaConverter } from './schema.js';
+export { jsonSchemaToGrammar, SchemaConverter, MAX_COUNT } from './schema.js';
 export type { SchemaGrammarOptions } from './schema.js';
 export { patternToGrammar } from './regex.js';
 export { FORMATS as STRING_FORMATS } from './json-rules.js';

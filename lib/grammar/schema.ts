@@ -19,7 +19,8 @@
  * - strings: `format` date / time / date-time / uuid (other formats: any string), else a
  *   supported `pattern` (see `regex.ts`; an unsupported one: any string), else `minLength` /
  *   `maxLength`, counted in characters (code points; an escape is one character, so an escaped
- *   surrogate pair counts two). When several are given, the first in this list wins, so the
+ *   surrogate pair counts two; bounds above {@link MAX_COUNT} are not enforced, nor are those
+ *   of `minItems` / `maxItems`). When several are given, the first in this list wins, so the
  *   grammar may accept strings the others reject — never the reverse.
  * - numbers: JSON numbers; `integer` has no fraction and no exponent (`1.0` is not an integer
  *   here). `minimum`, `maximum`, `multipleOf` are not enforced.
@@ -70,7 +71,12 @@ export interface SchemaGrammarOptions {
 type SchemaObject = { [key: string]: unknown };
 
 const isObject = (v: unknown): v is SchemaObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined);
+/**
+ * The largest length or item count a grammar spells out (each unit is a copy or a rule); a
+ * `minLength`, `maxLength`, `minItems` or `maxItems` above it is not enforced.
+ */
+export const MAX_COUNT = 10000;
+const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNT ? v : undefined);
 
 function invalid(message: string): never {
   throw new XlamInvalidArgumentError('INVALID_ARGUMENT', message);
