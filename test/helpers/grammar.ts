@@ -14,6 +14,9 @@ export function run(g: CompiledGrammar, text: string): { accepted: number; compl
   return { accepted: i, complete: i === bytes.length && m.isComplete(), length: bytes.length };
 }
 
+/** A document for a test message, cut to 80 characters. */
+const show = (text: string) => JSON.stringify(text.length > 80 ? `${text.slice(0, 77)}...` : text);
+
 /** The byte offset of a character index of `text` (offsets in the cases are given on the text). */
 export const byteOffset = (text: string, index: number) => new TextEncoder().encode(text.slice(0, index)).length;
 
@@ -26,13 +29,13 @@ export function checkCases(t: Test, grammar: GbnfGrammar | CompiledGrammar, vali
   const g = 'rules' in grammar ? compileGrammar(grammar) : grammar;
   for (const text of valid) {
     const r = run(g, text);
-    if (r.accepted < r.length) t.fail(`${JSON.stringify(text)}: byte ${r.accepted} rejected (a valid document)`);
-    else t.ok(r.complete, `${JSON.stringify(text)}: every prefix accepted, complete at the end`);
+    if (r.accepted < r.length) t.fail(`${show(text)}: byte ${r.accepted} rejected (a valid document)`);
+    else t.ok(r.complete, `${show(text)}: every prefix accepted, complete at the end`);
   }
   for (const [text, index] of invalid) {
     const r = run(g, text);
     const at = byteOffset(text, index);
-    if (at === r.length) t.ok(r.accepted === r.length && !r.complete, `${JSON.stringify(text)}: incomplete (all ${r.length} bytes taken, not complete)`);
-    else t.equal(r.accepted, at, `${JSON.stringify(text)}: first rejected byte at ${at} (${JSON.stringify(text.slice(index, index + 1))})`);
+    if (at === r.length) t.ok(r.accepted === r.length && !r.complete, `${show(text)}: incomplete (all ${r.length} bytes taken, not complete)`);
+    else t.equal(r.accepted, at, `${show(text)}: first rejected byte at ${at} (${JSON.stringify(text.slice(index, index + 1))})`);
   }
 }
