@@ -68,3 +68,27 @@ export type { JinjaRenderOptions } from './prompt/jinja/template.js';
 export { PyFloat, pyJsonDumps, pyJsonLoads } from './prompt/jinja/python.js';
 export type { PyData, JsonDumpsOptions } from './prompt/jinja/python.js';
 export { XlamTemplateError } from './prompt/errors.js';
+export {
+  parseGbnf,
+  printGbnf,
+  GbnfSyntaxError,
+  compileGrammar,
+  createMatcher,
+  matches,
+  acceptsPrefix,
+  matchPrefix,
+  jsonSchemaToGrammar,
+  toolCallGrammar,
+} from './grammar/index.js';
+export type {
+  GbnfGrammar,
+  GbnfRule,
+  GbnfExpr,
+  CompiledGrammar,
+  GrammarMatcher,
+  MatcherOptions,
+  SchemaGrammarOptions,
+  ToolCallGrammarFormat,
+  ToolCallGrammarOptions,
+  GrammarToolChoice,
+} from './grammar/index.js';
