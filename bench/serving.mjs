@@ -49,15 +49,23 @@ async function ttft(engine, request) {
   return { ms: performance.now() - t0, usage: r.usage };
 }
 
-export async function benchServing({ tokens = 8 } = {}) {
+export async function benchServing({ tokens = 8, rounds = 5 } = {}) {
   const dir = makeCheckpoint();
   const engine = await Engine.load(dir, { maxBatchTokens: 512 });
   await engine.tokenizer();
-  const decode = [];
-  for (const c of [1, 4, 16]) decode.push(await decodeRate(engine, c, tokens));
+  // Rounds interleave the concurrencies and each keeps its best round: the machine's noise (other
+  // tenants, frequency) only ever slows a run down, and it must not land on one concurrency only.
+  const levels = [1, 4, 16];
+  const decode = levels.map((concurrency) => ({ concurrency, tokensPerSecond: 0 }));
+  for (let round = 0; round < rounds; round++)
+    for (const [i, c] of levels.entries()) {
+      const r = await decodeRate(engine, c, tokens);
+      if (r.tokensPerSecond > decode[i].tokensPerSecond) decode[i] = r;
+    }
   const request = { messages: [{ role: 'user', content: 'Find me a restaurant in Paris for tomorrow evening.' }], tools: tenTools(), temperature: 0 };
   const cold = await ttft(engine, request);
   const cached = await ttft(engine, request);
+  const kernels = engine.info().kernels;
   await engine.close();
-  return { decode, promptTokens: cold.usage.promptTokens, coldMs: cold.ms, cachedMs: cached.ms, cachedTokens: cached.usage.cachedPromptTokens };
+  return { kernels, rounds, decode, promptTokens: cold.usage.promptTokens, coldMs: cold.ms, cachedMs: cached.ms, cachedTokens: cached.usage.cachedPromptTokens };
 }

@@ -11,12 +11,13 @@
 // bf16 (read in place from the weights) x B [16 k pairs, 16 columns] (pairs of k per column, the
 // "VNNI" layout). A column is one term of one token (column c: term c % 3 of token c / 3), so one
 // token takes 3 columns: decoding 1 to 5 tokens needs a single B tile. The column tiles in use
-// decide how many A tiles (16 weight rows each) share each B tile: 2 x 1, 2 x 2 or 1 x 3. An output element is the same sum
-// over k blocks in order whichever tile holds its row and column: results are batch-invariant.
+// decide how many A tiles (16 weight rows each) share each B tile: 2 x 1, 2 x 2 or 1 x 3. An
+// output element is the same sum over k blocks in order whichever tile holds its row and column:
+// results are batch-invariant.
 //
-// Compiled for AMX + AVX-512 by a target pragma, called only when the CPU has AMX and the OS
-// grants the tile state (kernels-isa.cc); only intrinsics and internal-linkage functions live under
-// the pragma.
+// The tile instructions are inline asm; x is prepared with AVX-512 compiled under a target pragma
+// (only intrinsics and internal-linkage functions live under it). Called only when the CPU has AMX
+// and the OS grants the tile state (kernels-isa.cc).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
