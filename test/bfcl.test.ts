@@ -16,6 +16,7 @@ import {
   type LosslessJsonValue,
   type ToolDefinition,
 } from '../dist/lib/index.js';
+import { firstAnswer } from './helpers/bfcl-answers.js';
 import { repoRoot } from './helpers/fixtures.js';
 
 const dataDir = join(repoRoot, '..', 'shared', 'bfcl', 'data');
@@ -89,37 +90,6 @@ if (!existsSync(dataDir)) {
     t.equal(tools, 8726, 'function docs converted');
     t.ok(dotted > 500, `dotted names kept (${dotted})`);
   });
-
-  /** The first acceptable value of each parameter; `""` (or no acceptable value at all) omits it. */
-  function firstAnswer(params: Record<string, Lossless[]>, doc: BfclFunctionDoc): Record<string, Lossless> {
-    const args: Record<string, Lossless> = {};
-    for (const [name, acceptable] of Object.entries(params)) {
-      // Two live_simple entries list no acceptable value (`[]`) for some parameters: omitted.
-      if (acceptable.length === 0 || acceptable[0] === '') continue;
-      args[name] = nested(acceptable[0]!, doc.parameters.properties?.[name]);
-    }
-    return args;
-  }
-
-  /**
-   * A dict parameter's acceptable values are dicts whose values are again lists of acceptable
-   * values (one level: BFCL's dict_checker); a list of dicts holds such dicts.
-   */
-  function nested(value: Lossless, schema: BfclParameter | undefined): Lossless {
-    const isDict = (v: Lossless): v is Record<string, Lossless> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-    if (schema?.type === 'dict' && isDict(value)) {
-      const out: Record<string, Lossless> = {};
-      for (const [k, acc] of Object.entries(value)) {
-        const first = Array.isArray(acc) ? acc[0] : acc;
-        if (first !== '' && first !== undefined) out[k] = first;
-      }
-      return out;
-    }
-    if ((schema?.type === 'array' || schema?.type === 'tuple') && schema.items?.type === 'dict' && Array.isArray(value)) {
-      return value.map((d) => nested(d, { type: 'dict' }));
-    }
-    return value;
-  }
 
   /** Deep equality that tells int from float literals. */
   function sameLossless(a: Lossless, b: Lossless): boolean {

@@ -12,8 +12,9 @@ import t from 'tap';
 import { compileGrammar, parseGbnf, printGbnf, toolCallGrammar } from '../dist/lib/grammar/index.js';
 import { JsonNumber, parseJson, stringifyJson, type LosslessJsonValue } from '../dist/lib/parse/json.js';
 import { parseToolCalls } from '../dist/lib/parse/parse.js';
-import { bfclToTools, type BfclFunctionDoc, type BfclParameter } from '../dist/lib/tools/bfcl.js';
+import { bfclToTools, type BfclFunctionDoc } from '../dist/lib/tools/bfcl.js';
 import type { ToolDefinition } from '../dist/lib/tools/types.js';
+import { firstAnswer } from './helpers/bfcl-answers.js';
 import { repoRoot } from './helpers/fixtures.js';
 import { run } from './helpers/grammar.js';
 
@@ -104,32 +105,6 @@ function reason(issues: ReadonlyArray<{ code: string; message: string }>): strin
 
 const readLines = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
 const isDict = (v: Lossless | undefined): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof JsonNumber);
-
-/** As test/bfcl.test.ts: a dict parameter's values (one level) are lists of acceptable values. */
-function nested(value: Lossless, schema: BfclParameter | undefined): Lossless {
-  if (schema?.type === 'dict' && isDict(value)) {
-    const out: Dict = {};
-    for (const [k, acc] of Object.entries(value)) {
-      const first = Array.isArray(acc) ? acc[0] : acc;
-      if (first !== '' && first !== undefined) out[k] = first;
-    }
-    return out;
-  }
-  if ((schema?.type === 'array' || schema?.type === 'tuple') && schema.items?.type === 'dict' && Array.isArray(value)) {
-    return value.map((d) => nested(d, { type: 'dict' }));
-  }
-  return value;
-}
-
-/** The first acceptable value of each parameter; `""` (or none listed) omits it. */
-function firstAnswer(params: Record<string, Lossless[]>, doc: BfclFunctionDoc): Dict {
-  const args: Dict = {};
-  for (const [name, acceptable] of Object.entries(params)) {
-    if (acceptable.length === 0 || acceptable[0] === '') continue;
-    args[name] = nested(acceptable[0]!, doc.parameters.properties?.[name]);
-  }
-  return args;
-}
 
 /** `value` with object keys in the schema's `properties` order (others after, as they were), recursively. */
 function schemaOrder(value: Lossless, schema: unknown): Lossless {
