@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "target-region.h"
 
 #if defined(__x86_64__) && defined(__linux__) && \
     ((defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11) || (defined(__clang__) && __clang_major__ >= 12))
@@ -78,15 +79,7 @@ inline void release_tiles() { __asm__ volatile("tilerelease" ::); }
 
 }  // namespace xlam::cpu
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw")
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+XLAM_TARGET_AVX512_BEGIN
 
 namespace xlam::cpu {
 
@@ -318,12 +311,7 @@ void panel_bf16(float* out, int64_t ldo, const void* xp, int64_t n_tokens, const
 
 }  // namespace xlam::cpu
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+XLAM_TARGET_AVX512_END
 
 namespace xlam::cpu {
 

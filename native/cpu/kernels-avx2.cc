@@ -8,16 +8,12 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "target-region.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
-#endif
+XLAM_TARGET_BEGIN("avx2,fma,f16c")
 
 namespace xlam::cpu {
 
@@ -244,11 +240,7 @@ const Kernels kAvx2{convert, panel, interleaved_x_bytes_16, interleave_x_16, pan
 
 }  // namespace xlam::cpu
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+XLAM_TARGET_END
 
 namespace xlam::cpu {
 const Kernels* kernels_avx2() { return &kAvx2; }

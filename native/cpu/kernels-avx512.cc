@@ -7,21 +7,12 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "target-region.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw")
-// GCC 12's AVX-512 headers initialise "undefined" vectors from themselves, which -Wuninitialized
-// reports at every inlined use; the lanes are never read.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+XLAM_TARGET_AVX512_BEGIN
 
 namespace xlam::cpu {
 
@@ -243,12 +234,7 @@ const Kernels kAvx512{convert, panel, interleaved_x_bytes_32, interleave_x_32, p
 
 }  // namespace xlam::cpu
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
-#endif
+XLAM_TARGET_AVX512_END
 
 namespace xlam::cpu {
 const Kernels* kernels_avx512() { return &kAvx512; }
