@@ -247,19 +247,20 @@ void group_3(const Group& g, float* c, int64_t ldc) {
 // Tile shapes for nct column tiles, the last holding `last` columns: A tiles 16 x 64 bytes; B and
 // C tiles as wide as their columns (the multiply's cost follows the columns it computes).
 void configure(int64_t nct, int64_t last) {
-  // Column tile of each B and C tile number, per group function (-1: an A tile or unused).
-  static constexpr int8_t kColumn[3][8] = {
-      {-1, -1, -1, 0, 0, 0, -1, -1},  // group_1: A 0-1, B 3, C 4-5
-      {-1, -1, 0, 0, 1, 1, 0, 1},    // group_2: A 0-1, B 3-4, C 2 5 6 7
-      {-1, 0, 1, 0, 1, 2, 2, -1},    // group_3: A 0, B 3-5, C 1 2 6
+  // What each tile number holds, per group function: an A tile, the B or C tile of a column tile
+  // (0-2), or nothing.
+  constexpr int8_t A = -2, _ = -1;
+  static constexpr int8_t kRole[3][8] = {
+      {A, A, _, 0, 0, 0, _, _},  // group_1: A 0-1, B 3, C 4-5
+      {A, A, 0, 0, 1, 1, 0, 1},  // group_2: A 0-1, B 3-4, C 2 5 6 7
+      {A, 0, 1, 0, 1, 2, 2, _},  // group_3: A 0, B 3-5, C 1 2 6
   };
   TileConfig cfg;
   for (int t = 0; t < 8; ++t) {
-    const int col = kColumn[nct - 1][t];
-    const bool a = (nct <= 2 && t < 2) || (nct == 3 && t == 0);
-    if (!a && col < 0) continue;
+    const int role = kRole[nct - 1][t];
+    if (role == _) continue;
     cfg.rows[t] = kTile;
-    cfg.colsb[t] = static_cast<uint16_t>(a ? kK * 2 : (col == nct - 1 ? last : kTile) * 4);
+    cfg.colsb[t] = static_cast<uint16_t>(role == A ? kK * 2 : (role == nct - 1 ? last : kTile) * 4);
   }
   load_config(cfg);
 }
