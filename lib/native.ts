@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { XlamLoadError } from './errors.js';
+import type { ByteGrammar } from './grammar/bytes.js';
 
 export interface NativeLoadOptions {
   backend?: string;
@@ -74,6 +75,12 @@ export interface NativeRequest {
   seed?: number;
   stopIds?: number[];
   topLogprobs?: number;
+  /**
+   * The output must match this grammar (lib/grammar/bytes.ts): other tokens are masked, stop
+   * ids are allowed only where it is complete, the request stops with `'stop'` when nothing can
+   * follow, and bytes it forces are appended without sampling. Needs `setTokenBytes` first.
+   */
+  grammar?: ByteGrammar;
 }
 
 export interface NativeUsage {
@@ -118,6 +125,16 @@ export interface NativeStats {
   steps: number;
   /** Times a request gave its KV blocks back for lack of memory, to be recomputed later. */
   preemptions: number;
+  /** Token masks computed for grammar-constrained requests. */
+  grammarMasks: number;
+  /** Milliseconds spent computing those masks. */
+  grammarMaskMs: number;
+  /** Per-position mask entries built by walking the vocabulary (the rest were cached). */
+  grammarEntriesBuilt: number;
+  /** Per-position mask entries found in the engine-wide cache, shared with earlier grammars. */
+  grammarEntriesShared: number;
+  /** Tokens appended without sampling because the grammar allowed only one continuation. */
+  grammarForcedTokens: number;
 }
 
 export interface NativeEngine {
@@ -126,6 +143,12 @@ export interface NativeEngine {
   /** Queues a request; throws a coded error when it is invalid. */
   submit(request: NativeRequest): number;
   cancel(id: number): void;
+  /**
+   * The vocabulary for grammar requests, once per engine: token i's bytes are
+   * `data[offsets[i] .. offsets[i + 1])`; `allowed[i]` is 1 when a grammar may emit it (not a
+   * special token, not empty). Checked now; later calls are ignored.
+   */
+  setTokenBytes(data: Uint8Array, offsets: Uint32Array, allowed: Uint8Array): void;
   pause(id: number): void;
   resume(id: number): void;
   stats(): NativeStats;
@@ -133,9 +156,23 @@ export interface NativeEngine {
   close(): void;
 }
 
+/** The native grammar matcher without a model, for tests and benchmarks (runs on the calling thread). */
+export interface NativeGrammarSession {
+  /** Feeds bytes: how many were taken before the first refused one, and the state after them. */
+  matchBytes(grammar: ByteGrammar, bytes: Uint8Array): { accepted: number; complete: boolean; canContinue: boolean };
+  /** 1 per token id the grammar allows after the prefix tokens (stop tokens are the caller's). */
+  mask(grammar: ByteGrammar, prefixTokens?: number[]): Uint8Array;
+  /** The tokens the grammar forces after the prefix (see the engine's forced continuations). */
+  forced(grammar: ByteGrammar, prefixTokens?: number[]): number[];
+  /** Computes the mask before each token and takes it: nanoseconds per mask. */
+  replay(grammar: ByteGrammar, tokens: number[]): Float64Array;
+  stats(): { masks: number; entriesBuilt: number; entriesShared: number; uncertainChecked: number; cacheBytes: number };
+}
+
 export interface NativeAddon {
   loadEngine(dir: string, options?: NativeLoadOptions): Promise<NativeEngine>;
   backendNames(): string[];
+  GrammarSession: new (data: Uint8Array, offsets: Uint32Array, allowed: Uint8Array) => NativeGrammarSession;
 }
 
 /** The package root (dist/lib/native.js lives two levels below it). */

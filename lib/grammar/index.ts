@@ -8,6 +8,8 @@ export { printGbnf, printGbnfExpr } from './gbnf-print.js';
 export { parseGbnf, GbnfSyntaxError } from './gbnf-parse.js';
 export { compileGrammar } from './compile.js';
 export type { CompiledGrammar } from './compile.js';
+export { toByteGrammar, BYTE_END, BYTE_SET, BYTE_REF } from './bytes.js';
+export type { ByteGrammar } from './bytes.js';
 export { createMatcher, matchPrefix, matches, acceptsPrefix } from './match.js';
 export type { GrammarMatcher, MatcherOptions } from './match.js';
 export { jsonSchemaToGrammar, SchemaConverter, MAX_COUNT } from './schema.js';

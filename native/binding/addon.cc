@@ -15,12 +15,14 @@
 #include "../src/engine.h"
 #include "convert.h"
 #include "event-channel.h"
+#include "grammar-session.h"
 
 namespace {
 
 using xlam::Status;
 using xlam::binding::arg_error;
 using xlam::binding::get_int;
+using xlam::binding::get_typed;
 using xlam::binding::make_error;
 
 // Runs a job off the event loop; converts C++ exceptions (allocation failure) into a Status.
@@ -44,6 +46,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                        {InstanceMethod("listen", &NativeEngine::Listen),
                         InstanceMethod("submit", &NativeEngine::Submit),
                         InstanceMethod("cancel", &NativeEngine::Cancel),
+                        InstanceMethod("setTokenBytes", &NativeEngine::SetTokenBytes),
                         InstanceMethod("pause", &NativeEngine::Pause),
                         InstanceMethod("resume", &NativeEngine::Resume),
                         InstanceMethod("stats", &NativeEngine::Stats),
@@ -146,6 +149,25 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return Napi::Number::New(env, static_cast<double>(id));
   }
 
+  // setTokenBytes(data: Uint8Array, offsets: Uint32Array, allowed: Uint8Array): the vocabulary
+  // for grammar requests (Engine::set_token_bytes); once per engine.
+  Napi::Value SetTokenBytes(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!open(env)) return env.Undefined();
+    std::vector<uint8_t> data, allowed;
+    std::vector<uint32_t> offsets;
+    if (info.Length() != 3 || !get_typed(env, info[0], napi_uint8_array, "data", &data) ||
+        !get_typed(env, info[1], napi_uint32_array, "offsets", &offsets) ||
+        !get_typed(env, info[2], napi_uint8_array, "allowed", &allowed)) {
+      if (!env.IsExceptionPending())
+        arg_error(env, "setTokenBytes(data, offsets, allowed) takes three typed arrays").ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    Status st = engine_->set_token_bytes(std::move(data), std::move(offsets), std::move(allowed));
+    if (!st.ok()) make_error(env, st).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
   bool request_id(const Napi::CallbackInfo& info, uint64_t* id) {
     if (info.Length() != 1 || !info[0].IsNumber()) {
       arg_error(info.Env(), "expected a request id").ThrowAsJavaScriptException();
@@ -186,6 +208,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("generatedTokens", static_cast<double>(s.generated_tokens));
     o.Set("steps", static_cast<double>(s.steps));
     o.Set("preemptions", static_cast<double>(s.preemptions));
+    o.Set("grammarMasks", static_cast<double>(s.grammar_masks));
+    o.Set("grammarMaskMs", static_cast<double>(s.grammar_mask_ns) / 1e6);
+    o.Set("grammarEntriesBuilt", static_cast<double>(s.grammar_entries_built));
+    o.Set("grammarEntriesShared", static_cast<double>(s.grammar_entries_shared));
+    o.Set("grammarForcedTokens", static_cast<double>(s.grammar_forced_tokens));
     return o;
   }
 
@@ -318,6 +345,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("loadEngine", Napi::Function::New(env, LoadEngine));
   exports.Set("backendNames", Napi::Function::New(env, BackendNames));
+  exports.Set("GrammarSession", xlam::binding::define_grammar_session(env));
   return exports;
 }
 

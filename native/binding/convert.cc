@@ -67,6 +67,35 @@ bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t
   return true;
 }
 
+bool get_grammar(Napi::Env env, Napi::Value v, ByteGrammar* g) {
+  if (!v.IsObject()) {
+    arg_error(env, "grammar must be a byte grammar object").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Object o = v.As<Napi::Object>();
+  std::vector<uint32_t> words;
+  if (!get_typed(env, o.Get("kind"), napi_uint8_array, "grammar.kind", &g->kind) ||
+      !get_typed(env, o.Get("arg"), napi_int32_array, "grammar.arg", &g->arg) ||
+      !get_typed(env, o.Get("sets"), napi_uint32_array, "grammar.sets", &words) ||
+      !get_typed(env, o.Get("ruleAlts"), napi_int32_array, "grammar.ruleAlts", &g->rule_alts) ||
+      !get_typed(env, o.Get("altStart"), napi_int32_array, "grammar.altStart", &g->alt_start))
+    return false;
+  if (words.size() % 8 != 0) {
+    arg_error(env, "grammar.sets must hold 8 words per set").ThrowAsJavaScriptException();
+    return false;
+  }
+  g->sets.resize(words.size() / 8);
+  for (size_t i = 0; i < words.size(); ++i) g->sets[i / 8][i % 8] = words[i];
+  int64_t root = -1;
+  if (!get_int(env, o, "root", 0, int64_t{1} << 30, &root)) return false;
+  if (root < 0) {
+    arg_error(env, "grammar.root must be a rule index").ThrowAsJavaScriptException();
+    return false;
+  }
+  g->root = static_cast<int32_t>(root);
+  return true;
+}
+
 bool get_request(Napi::Env env, const Napi::Object& o, RequestParams* p) {
   if (!get_ids(env, o.Get("promptIds"), "promptIds", &p->prompt)) return false;
   int64_t v = p->max_tokens;
@@ -98,6 +127,12 @@ bool get_request(Napi::Env env, const Napi::Object& o, RequestParams* p) {
     double d = *f.field;
     if (!get_number(env, o, f.key, &d)) return false;
     *f.field = static_cast<float>(d);
+  }
+  Napi::Value grammar = o.Get("grammar");
+  if (!grammar.IsUndefined()) {
+    auto g = std::make_shared<ByteGrammar>();
+    if (!get_grammar(env, grammar, g.get())) return false;
+    p->grammar = std::move(g);
   }
   Napi::Value stop = o.Get("stopIds");
   if (!stop.IsUndefined() && !get_ids(env, stop, "stopIds", &p->stop_ids)) return false;

@@ -23,6 +23,22 @@ bool get_number(Napi::Env env, const Napi::Object& o, const char* key, double* o
 // Token ids from an array of integers or an Int32Array.
 bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t>* out);
 
+// Bytes of a typed array of the given type (shape check); false with a pending JS exception.
+template <typename T>
+bool get_typed(Napi::Env env, Napi::Value v, napi_typedarray_type type, const char* what, std::vector<T>* out) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    arg_error(env, std::string(what) + " has the wrong typed-array type").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::TypedArrayOf<T> a = v.As<Napi::TypedArrayOf<T>>();
+  out->assign(a.Data(), a.Data() + a.ElementLength());
+  return true;
+}
+
+// A ByteGrammar object (lib/grammar/bytes.ts) into the engine's struct (shape checks only;
+// validate_grammar checks the contents).
+bool get_grammar(Napi::Env env, Napi::Value v, ByteGrammar* out);
+
 // A submit() request object into RequestParams (shape checks only; ranges are the engine's).
 bool get_request(Napi::Env env, const Napi::Object& o, RequestParams* out);
 

@@ -69,25 +69,53 @@ void Engine::set_step_hook(std::function<void()> hook) {
   step_hook_ = std::move(hook);
 }
 
+Status Engine::set_token_bytes(std::vector<uint8_t> data, std::vector<uint32_t> offsets, std::vector<uint8_t> allowed) {
+  const int64_t n_vocab = model_->hparams().n_vocab;
+  const int64_t n = static_cast<int64_t>(allowed.size());
+  if (static_cast<int64_t>(offsets.size()) != n + 1)
+    return Status::Error(Code::kInvalidArgument, "token bytes: offsets must have one entry more than allowed");
+  if (n > n_vocab)
+    return Status::Error(Code::kInvalidArgument, "token bytes: " + std::to_string(n) + " ids for a vocabulary of " +
+                                                     std::to_string(n_vocab));
+  if (offsets[0] != 0) return Status::Error(Code::kInvalidArgument, "token bytes: offsets must start at 0");
+  for (int64_t i = 0; i < n; ++i)
+    if (offsets[static_cast<size_t>(i) + 1] < offsets[static_cast<size_t>(i)] || offsets[static_cast<size_t>(i) + 1] > data.size())
+      return Status::Error(Code::kInvalidArgument, "token bytes: offsets must ascend within the data");
+  // Ids the tokenizer does not know (the model's padded rows) have no bytes.
+  offsets.resize(static_cast<size_t>(n_vocab) + 1, offsets.back());
+  allowed.resize(static_cast<size_t>(n_vocab), 0);
+  auto v = std::make_shared<TokenBytes>(TokenBytes{std::move(data), std::move(offsets), std::move(allowed)});
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::Error(Code::kEngineClosed, "the engine is closed");
+  if (has_vocabulary_) return Status::Ok();
+  has_vocabulary_ = true;
+  Op op{Op::kVocabulary, 0, {}, {}, std::move(v)};
+  inbox_.push_back(std::move(op));
+  cv_.notify_one();
+  return Status::Ok();
+}
+
 Status Engine::submit(RequestParams params, RequestHandler handler, uint64_t* id) {
   XLAM_TRY(scheduler_->validate(params));
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return Status::Error(Code::kEngineClosed, "the engine is closed");
+  if (params.grammar && !has_vocabulary_)
+    return Status::Error(Code::kInvalidArgument, "a grammar request needs the vocabulary's token bytes first (setTokenBytes)");
   *id = next_id_++;
-  inbox_.push_back(Op{Op::kAdd, *id, std::move(params), std::move(handler)});
+  inbox_.push_back(Op{Op::kAdd, *id, std::move(params), std::move(handler), nullptr});
   cv_.notify_one();
   return Status::Ok();
 }
 
 void Engine::cancel(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
-  inbox_.push_back(Op{Op::kCancel, id, {}, {}});
+  inbox_.push_back(Op{Op::kCancel, id, {}, {}, nullptr});
   cv_.notify_one();
 }
 
 void Engine::set_paused(uint64_t id, bool paused) {
   std::lock_guard<std::mutex> lock(mu_);
-  inbox_.push_back(Op{paused ? Op::kPause : Op::kResume, id, {}, {}});
+  inbox_.push_back(Op{paused ? Op::kPause : Op::kResume, id, {}, {}, nullptr});
   cv_.notify_one();
 }
 
@@ -135,6 +163,13 @@ void Engine::run() {
         case Op::kCancel: scheduler_->cancel(op.id); break;
         case Op::kPause: scheduler_->set_paused(op.id, true); break;
         case Op::kResume: scheduler_->set_paused(op.id, false); break;
+        case Op::kVocabulary: {
+          const TokenBytes& v = *op.vocabulary;
+          // Checked in set_token_bytes: nothing here can fail but the allocation of the trie.
+          (void)scheduler_->set_vocabulary(v.data.data(), v.data.size(), v.offsets.data(), v.allowed.data(),
+                                           static_cast<int64_t>(v.allowed.size()));
+          break;
+        }
       }
     }
     ops.clear();

@@ -46,6 +46,12 @@ struct EngineInfo {
 // Called on the engine thread with each event of its request; the last one has finish set.
 using RequestHandler = std::function<void(const RequestEvent&)>;
 
+struct TokenBytes {
+  std::vector<uint8_t> data;
+  std::vector<uint32_t> offsets;  // n_vocab + 1
+  std::vector<uint8_t> allowed;   // n_vocab
+};
+
 class Engine {
  public:
   static Status load(const std::string& dir, const EngineOptions& options, std::unique_ptr<Backend> backend,
@@ -54,6 +60,11 @@ class Engine {
 
   // Validates the request now (typed error, nothing queued) and queues it; *id names it.
   Status submit(RequestParams params, RequestHandler handler, uint64_t* id);
+  // The vocabulary's token bytes for grammar requests: token i is data[offsets[i] .. offsets[i+1]),
+  // allowed[i] != 0 when a grammar may emit it (ids past the arrays: none). Checked here, built
+  // into a trie on the engine thread before the next request is added. Once per engine; later
+  // calls are ignored.
+  Status set_token_bytes(std::vector<uint8_t> data, std::vector<uint32_t> offsets, std::vector<uint8_t> allowed);
   // Takes effect at the next step: the request ends with an abort event.
   void cancel(uint64_t id);
   // A paused request keeps its place and KV blocks but is not scheduled (backpressure).
@@ -72,10 +83,11 @@ class Engine {
   void run();
 
   struct Op {
-    enum Kind { kAdd, kCancel, kPause, kResume } kind;
+    enum Kind { kAdd, kCancel, kPause, kResume, kVocabulary } kind;
     uint64_t id;
     RequestParams params;
     RequestHandler handler;
+    std::shared_ptr<const TokenBytes> vocabulary;  // kVocabulary
   };
 
   EngineOptions options_;
@@ -92,6 +104,7 @@ class Engine {
   std::vector<Op> inbox_;
   bool stopping_ = false;
   bool closed_ = false;
+  bool has_vocabulary_ = false;
   uint64_t next_id_ = 1;
   SchedulerStats stats_;
   std::thread thread_;

@@ -1,6 +1,8 @@
 #include "scheduler.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 #include "forward.h"
 #include "logprobs.h"
@@ -31,6 +33,7 @@ struct Scheduler::Request {
   bool paused = false;
   SeqSlots slots;
   std::unique_ptr<SamplerState> sampler;
+  std::unique_ptr<GrammarMatcher> matcher;  // constrained requests
 
   int64_t generated() const { return static_cast<int64_t>(tokens.size()) - n_prompt; }
   int64_t needed() const { return static_cast<int64_t>(tokens.size()) - n_computed; }
@@ -54,6 +57,7 @@ Status Scheduler::validate(const RequestParams& params) const {
     if (t < 0 || t >= n_vocab)
       return Status::Error(Code::kInvalidArgument, "prompt token id " + std::to_string(t) + " is outside the vocabulary");
   XLAM_TRY(validate_sampling(params.sampling, n_vocab));
+  if (params.grammar) XLAM_TRY(validate_grammar(*params.grammar));
   // The last generated token is never fed back: the sequence holds n_prompt + max_tokens - 1.
   const int64_t need = n_prompt + params.max_tokens - 1;
   const int64_t limit = std::min(options_.max_context, cache_->capacity_tokens());
@@ -74,6 +78,11 @@ Status Scheduler::add(uint64_t id, RequestParams params) {
   r->tokens = params.prompt;
   r->n_prompt = n_prompt;
   r->sampler = std::make_unique<SamplerState>(params.sampling, params.prompt);
+  if (params.grammar) {
+    if (!grammar_.has_vocabulary())
+      return Status::Error(Code::kInvalidArgument, "a grammar request needs the vocabulary's token bytes first (setTokenBytes)");
+    r->matcher = std::make_unique<GrammarMatcher>(&grammar_, grammar_.compile(params.grammar));
+  }
   r->params = std::move(params);
   waiting_.push_back(r.get());
   requests_.emplace(id, std::move(r));
@@ -103,7 +112,18 @@ SchedulerStats Scheduler::stats() const {
   s.kv_blocks_total = cache_->blocks().total();
   s.kv_blocks_used = cache_->blocks().used_count();
   s.kv_blocks_cached = cache_->blocks().cached_count();
+  const GrammarStats& g = grammar_.stats();
+  s.grammar_entries_built = g.entries_built;
+  s.grammar_entries_shared = g.entries_shared;
   return s;
+}
+
+Status Scheduler::set_vocabulary(const uint8_t* data, size_t data_len, const uint32_t* offsets, const uint8_t* allowed,
+                                 int64_t n_vocab) {
+  if (n_vocab != runner_->n_vocab())
+    return Status::Error(Code::kInvalidArgument, "token bytes: " + std::to_string(n_vocab) + " ids for a vocabulary of " +
+                                                     std::to_string(runner_->n_vocab()));
+  return grammar_.set_vocabulary(data, data_len, offsets, allowed, n_vocab);
 }
 
 void Scheduler::finish(Request* r, FinishReason reason, std::vector<RequestEvent>* events, Status error) {
@@ -193,22 +213,68 @@ void Scheduler::sample_token(Request* r, const float* logits, std::vector<Reques
   e.id = r->id;
   if (r->params.top_logprobs > 0) top_logprobs(logits, n_vocab, r->params.top_logprobs, &e.top_logprobs);
   std::vector<float> row(logits, logits + n_vocab);
+  const auto& stops = r->params.stop_ids;
+  if (r->matcher) {
+    const auto t0 = std::chrono::steady_clock::now();
+    r->matcher->fill_mask(&mask_);
+    for (int64_t w = 0; w < static_cast<int64_t>(mask_.size()); ++w) {
+      const uint64_t m = mask_[static_cast<size_t>(w)];
+      if (m == ~uint64_t{0}) continue;
+      const int64_t end = std::min<int64_t>(n_vocab, (w + 1) * 64);
+      for (int64_t i = w * 64; i < end; ++i)
+        if (!((m >> (i & 63)) & 1)) row[static_cast<size_t>(i)] = -INFINITY;
+    }
+    const bool complete = r->matcher->complete();
+    for (int32_t s : stops) row[static_cast<size_t>(s)] = complete ? logits[s] : -INFINITY;
+    stats_.grammar_masks += 1;
+    stats_.grammar_mask_ns +=
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  }
   const int32_t token = r->sampler->sample(row.data(), n_vocab);
   if (token < 0) {
     finish(r, FinishReason::kError, events,
-           Status::Error(Code::kInternal, "no token can be sampled: the logits are NaN or every token is banned"));
+           Status::Error(Code::kInternal, r->matcher ? "no token can be sampled: the grammar allows none of the tokens left "
+                                                       "after logit bias and penalties, or the logits are NaN"
+                                                     : "no token can be sampled: the logits are NaN or every token is banned"));
     return;
   }
+  const bool is_stop = std::find(stops.begin(), stops.end(), token) != stops.end();
+  if (r->matcher && !is_stop && !r->matcher->accept(token)) {
+    finish(r, FinishReason::kError, events, Status::Error(Code::kInternal, "the grammar refused a token its own mask allowed"));
+    return;
+  }
+  if (!append_token(r, token, std::move(e), events) || !r->matcher) return;
+  // Bytes the grammar forces come next without sampling: computed in the next pass as a chunk.
+  r->matcher->forced_tokens(r->params.max_tokens - r->generated(), &forced_);
+  for (int32_t t : forced_) {
+    r->matcher->accept(t);
+    RequestEvent fe;
+    fe.id = r->id;
+    stats_.grammar_forced_tokens += 1;
+    if (!append_token(r, t, std::move(fe), events)) return;
+  }
+}
+
+bool Scheduler::append_token(Request* r, int32_t token, RequestEvent e, std::vector<RequestEvent>* events) {
   r->sampler->accept(token);
   r->tokens.push_back(token);
   stats_.generated_tokens += 1;
   e.token = token;
   events->push_back(std::move(e));
   const auto& stops = r->params.stop_ids;
-  if (std::find(stops.begin(), stops.end(), token) != stops.end())
+  if (std::find(stops.begin(), stops.end(), token) != stops.end()) {
     finish(r, FinishReason::kStop, events);
-  else if (r->generated() >= r->params.max_tokens || static_cast<int64_t>(r->tokens.size()) >= options_.max_context)
+    return false;
+  }
+  if (r->generated() >= r->params.max_tokens || static_cast<int64_t>(r->tokens.size()) >= options_.max_context) {
     finish(r, FinishReason::kLength, events);
+    return false;
+  }
+  if (r->matcher && r->matcher->complete() && !r->matcher->can_continue()) {
+    finish(r, FinishReason::kStop, events);  // the grammar is complete and nothing may follow
+    return false;
+  }
+  return true;
 }
 
 Status Scheduler::step(std::vector<RequestEvent>* events) {

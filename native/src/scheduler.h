@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "grammar/byte-grammar.h"
+#include "grammar/matcher.h"
 #include "kv-cache.h"
 #include "model-runner.h"
 #include "sample.h"
@@ -24,6 +26,10 @@ struct RequestParams {
   SamplingParams sampling;
   std::vector<int32_t> stop_ids;  // finish with "stop" after generating one of these (EOS ...)
   int32_t top_logprobs = 0;       // k best (id, logprob) pairs of the raw log-softmax per token
+  // The output must be a sentence of this grammar (null: free): tokens outside it are masked,
+  // stop ids are allowed only where it is complete, the request stops when nothing can follow,
+  // and bytes it forces are appended without sampling (see GrammarMatcher::forced_tokens).
+  std::shared_ptr<const ByteGrammar> grammar;
 };
 
 enum class FinishReason { kNone, kStop, kLength, kAbort, kError };
@@ -58,6 +64,11 @@ struct SchedulerStats {
   int64_t generated_tokens = 0;
   int64_t steps = 0;
   int64_t preemptions = 0;
+  int64_t grammar_masks = 0;           // token masks computed for constrained requests
+  int64_t grammar_mask_ns = 0;         // time spent computing them
+  int64_t grammar_entries_built = 0;   // per-position mask entries built by a trie walk
+  int64_t grammar_entries_shared = 0;  // found in the engine-wide cache instead
+  int64_t grammar_forced_tokens = 0;   // tokens appended because the grammar forced them
 };
 
 class Scheduler {
@@ -81,6 +92,8 @@ class Scheduler {
   // fails every request it held and is returned.
   Status step(std::vector<RequestEvent>* events);
   SchedulerStats stats() const;
+  // The vocabulary's token bytes for grammars (VocabTrie::build); before any grammar request.
+  Status set_vocabulary(const uint8_t* data, size_t data_len, const uint32_t* offsets, const uint8_t* allowed, int64_t n_vocab);
 
  private:
   struct Request;
@@ -94,6 +107,9 @@ class Scheduler {
   bool schedule_running(std::vector<Scheduled>* out, int64_t* budget);
   void schedule_waiting(std::vector<Scheduled>* out, int64_t* budget);
   void sample_token(Request* r, const float* logits, std::vector<RequestEvent>* events);
+  // Appends a token to the output (event, penalties) and ends the request when it should.
+  // False when the request finished.
+  bool append_token(Request* r, int32_t token, RequestEvent e, std::vector<RequestEvent>* events);
 
   ModelRunner* runner_;
   KvCache* cache_;
@@ -104,6 +120,9 @@ class Scheduler {
   uint64_t arrivals_ = 0;
   SchedulerStats stats_;
   std::vector<float> logits_;
+  GrammarContext grammar_;
+  std::vector<uint64_t> mask_;
+  std::vector<int32_t> forced_;
 };
 
 }  // namespace xlam

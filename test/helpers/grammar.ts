@@ -1,9 +1,26 @@
 // Byte-by-byte grammar checks shared by the grammar tests: a valid document is accepted byte
 // after byte (so every proper prefix is accepted) and complete at the end; an invalid one is
 // rejected at its first offending byte (or, when every byte is taken, is not complete).
+// Every check runs both recognizers, the TypeScript reference (match.ts) and the native matcher
+// (the byte-level lowering of bytes.ts on the engine's pushdown automaton), and fails when they
+// disagree on a single byte.
 import type { Test } from 'tap';
 
-import { compileGrammar, createMatcher, type CompiledGrammar, type GbnfGrammar } from '../../dist/lib/grammar/index.js';
+import { compileGrammar, createMatcher, toByteGrammar, type ByteGrammar, type CompiledGrammar, type GbnfGrammar } from '../../dist/lib/grammar/index.js';
+import { native, type NativeGrammarSession } from '../../dist/lib/native.js';
+
+let session: NativeGrammarSession | undefined;
+/** A native grammar session over a vocabulary of the 256 single bytes (byte matching needs no real one). */
+export function byteSession(): NativeGrammarSession {
+  if (!session) {
+    const data = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const offsets = Uint32Array.from({ length: 257 }, (_, i) => i);
+    session = new (native().GrammarSession)(data, offsets, new Uint8Array(256).fill(1));
+  }
+  return session;
+}
+
+const lowered = new WeakMap<CompiledGrammar, ByteGrammar>();
 
 /** Bytes taken before the first rejection, and whether all were taken and form a complete document. */
 export function run(g: CompiledGrammar, text: string): { accepted: number; complete: boolean; length: number } {
@@ -11,7 +28,16 @@ export function run(g: CompiledGrammar, text: string): { accepted: number; compl
   const m = createMatcher(g);
   let i = 0;
   while (i < bytes.length && m.accept(bytes[i]!)) i++;
-  return { accepted: i, complete: i === bytes.length && m.isComplete(), length: bytes.length };
+  const ref = { accepted: i, complete: i === bytes.length && m.isComplete(), length: bytes.length };
+  let bg = lowered.get(g);
+  if (!bg) lowered.set(g, (bg = toByteGrammar(g)));
+  const n = byteSession().matchBytes(bg, bytes);
+  const nativeComplete = n.accepted === bytes.length && n.complete;
+  if (n.accepted !== ref.accepted || nativeComplete !== ref.complete) {
+    throw new Error(`native matcher disagrees with the reference on ${JSON.stringify(text.slice(0, 120))}: ` +
+      `native took ${n.accepted} bytes (complete ${nativeComplete}), reference ${ref.accepted} (complete ${ref.complete})`);
+  }
+  return ref;
 }
 
 /** A document for a test message, cut to 80 characters. */
