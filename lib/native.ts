@@ -166,7 +166,7 @@ export interface NativeGrammarSession {
   forced(grammar: ByteGrammar, prefixTokens?: number[]): number[];
   /** Computes the mask before each token and takes it: nanoseconds per mask. */
   replay(grammar: ByteGrammar, tokens: number[]): Float64Array;
-  stats(): { masks: number; entriesBuilt: number; entriesShared: number; uncertainChecked: number; cacheBytes: number };
+  stats(): { masks: number; entriesBuilt: number; entriesShared: number; uncertainChecked: number; stateMaskHits: number; cacheBytes: number };
 }
 
 export interface NativeAddon {

@@ -261,6 +261,24 @@ const FAMILIES = [
     generation: genConfig(QWEN_IDS.bos, QWEN_IDS.genEos, { pad_token_id: QWEN_IDS.pad }),
   },
   {
+    // Sampling fixtures: output logits with a standard deviation near 1 instead of ~8, so
+    // temperature-1 sampling spreads over the vocabulary (the golden fixtures are nearly greedy,
+    // and a nearly greedy random model loops inside a JSON string forever). The constrained
+    // generation tests sample thousands of tool calls from these.
+    family: 'qwen2-sampling', tokenizer: 'qwen3',
+    config: qwen2Config,
+    init: { embedStd: 0.5, finalNormMean: 0.25, padRowsFrom: 151669, padRowStd: 0.02 },
+    generation: genConfig(QWEN_IDS.bos, QWEN_IDS.genEos, { pad_token_id: QWEN_IDS.pad }),
+    dtypes: ['bf16'],
+  },
+  {
+    family: 'llama3-sampling', tokenizer: 'llama3_1',
+    config: (dt) => llamaConfig(dt, { ropeTheta: 500000, ropeScaling: null }),
+    init: { headStd: 0.125 },
+    generation: genConfig(LLAMA31_IDS.bos, LLAMA31_IDS.eos),
+    dtypes: ['bf16'],
+  },
+  {
     // yarn as Qwen2.5 long-context checkpoints configure it, with a small original context so
     // that it matters at head_dim 16: the ramp spans the middle frequency pairs and the
     // attention factor is 0.1 ln 4 + 1.
@@ -334,7 +352,7 @@ const SCALE = 1.5;
 /**
  * The checkpoint's tensors in HF naming: [{ name, shape, std, mean, rows? }]
  * (rows: { from, std }: rows >= from of a 2-D tensor use that std instead).
- * `init` overrides: embedStd, finalNormMean, padRowsFrom + padRowStd.
+ * `init` overrides: embedStd, finalNormMean, headStd (lm_head), padRowsFrom + padRowStd.
  */
 export function tensorSpecs(cfg, init = {}) {
   const H = cfg.hidden_size;
@@ -378,7 +396,7 @@ export function tensorSpecs(cfg, init = {}) {
   }
   out.push(norm('model.norm.weight', init.finalNormMean ?? 1));
   if (!cfg.tie_word_embeddings) {
-    const head = { name: 'lm_head.weight', shape: [V, H], std: 1, mean: 0 };
+    const head = { name: 'lm_head.weight', shape: [V, H], std: init.headStd ?? 1, mean: 0 };
     if (init.padRowsFrom != null) head.rows = { from: init.padRowsFrom, std: init.padRowStd };
     out.push(head);
   }

@@ -1,10 +1,11 @@
 // BFCL (../shared/bfcl/data, beside the repo): every question of every entry, with the entry's
-// functions converted to tools, renders to an xlam2 prompt under both xLAM-2 templates.
+// functions converted to tools as BFCL shows them (language hints), renders to an xlam2 prompt
+// under both xLAM-2 templates.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 
-import { bfclToTools, ChatTemplate, renderPrompt, type BfclFunctionDoc } from '../dist/lib/index.js';
+import { bfclLanguage, bfclToTools, ChatTemplate, renderPrompt, type BfclFunctionDoc } from '../dist/lib/index.js';
 import { repoRoot } from './helpers/fixtures.js';
 import { templatesDir } from './helpers/prompt.js';
 
@@ -24,13 +25,14 @@ if (!existsSync(dataDir)) {
       for (const line of readFileSync(join(dataDir, file), 'utf8').split('\n')) {
         if (line.trim() === '') continue;
         const entry = JSON.parse(line) as { id: string; question: unknown[][]; function: BfclFunctionDoc[] };
-        const tools = bfclToTools(entry.function);
+        const tools = bfclToTools(entry.function, { language: bfclLanguage(entry.id) });
         for (const messages of entry.question) {
           prompts++;
           for (const template of templates) {
             try {
               const text = renderPrompt({ format: 'xlam2', template, messages, tools });
               if (tools[0] && !text.includes(`"name": ${JSON.stringify(tools[0].name)}`)) failures.push(`${entry.id}: the first tool is not in the prompt`);
+              if (tools[0] && !text.includes('Note that the provided function is in ')) failures.push(`${entry.id}: no language hint in the prompt`);
             } catch (err) {
               failures.push(`${entry.id}: ${(err as Error).message}`);
             }

@@ -1,11 +1,13 @@
 // BFCL (../shared/bfcl/data, beside the repo): every function doc of every file converts to
-// tools, and every possible answer — the first acceptable value of each parameter — written as an
-// xLAM-2 array parses back to the same calls, number kinds included (5 stays an int, 5.0 a float).
+// tools (with BFCL's language hints, as the model is shown them), and every possible answer — the
+// first acceptable value of each parameter, see firstAnswer — written as an xLAM-2 array parses
+// back to the same calls, number kinds included (5 stays an int, 5.0 a float).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 
 import {
+  bfclLanguage,
   bfclToTools,
   JsonNumber,
   parseJson,
@@ -66,7 +68,7 @@ if (!existsSync(dataDir)) {
     for (const list of entries.values()) {
       for (const e of list) {
         try {
-          const converted = bfclToTools(e.function);
+          const converted = bfclToTools(e.function, { language: bfclLanguage(e.id) });
           toolsById.set(e.id, converted);
           tools += converted.length;
           converted.forEach((tool, i) => {
@@ -126,9 +128,9 @@ if (!existsSync(dataDir)) {
         const calls = answer.ground_truth.map((gt) => {
           const [name, params] = Object.entries(gt)[0]!;
           const doc = entry.function.find((d) => d.name === name)!;
-          return { name, arguments: firstAnswer(params, doc) };
+          return { name, arguments: firstAnswer(params, doc, bfclLanguage(answer.id)) };
         });
-        out.push({ id: answer.id, tools: toolsById.get(answer.id) ?? bfclToTools(entry.function), text: stringifyJson(calls, true), calls });
+        out.push({ id: answer.id, tools: toolsById.get(answer.id) ?? bfclToTools(entry.function, { language: bfclLanguage(answer.id) }), text: stringifyJson(calls, true), calls });
       }
     }
     return out;
@@ -181,8 +183,9 @@ if (!existsSync(dataDir)) {
       });
     }
     t.same(other, []);
-    // BFCL's ground truth itself breaks some schemas (values outside an enum, required
-    // parameters it lets the model omit); these must be reported, not thrown.
-    t.ok(valid / (valid + invalid) > 0.97, `${valid} valid, ${invalid} flagged by the schema, e.g.\n${flagged.join('\n')}`);
+    // For a few entries no answer within the schema passes BFCL (values outside an enum, a null
+    // for a string: see NO_ANSWER_WITHIN_SCHEMA in grammar-bfcl.test.ts); these must be
+    // reported, not thrown.
+    t.ok(valid / (valid + invalid) > 0.99, `${valid} valid, ${invalid} flagged by the schema, e.g.\n${flagged.join('\n')}`);
   });
 }

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { z } from 'zod';
 
-import { bfclToTools, normalizeTools, tool, TOOL_NAME_PATTERN, XlamInvalidArgumentError, type BfclFunctionDoc } from '../dist/lib/index.js';
+import { bfclLanguage, bfclToTools, normalizeTools, tool, TOOL_NAME_PATTERN, XlamInvalidArgumentError, type BfclFunctionDoc, type BfclParameter } from '../dist/lib/index.js';
 
 t.test('tool(): plain draft-2020-12 JSON Schema of the zod input, without noise', async (t) => {
   const weather = tool({
@@ -179,4 +179,49 @@ t.test('bfclToTools(): BFCL types mapped as convert_to_tool with GORILLA_TO_OPEN
   t.same(bfclToTools([{ name: 'f', parameters: { type: 'dict', properties: { v: { type: 'float' } } } }])[0]!.parameters.properties, { v: { type: 'number', format: 'float', description: ' This is a float type value.' } }, 'a float without description gets the note alone');
   t.throws(() => bfclToTools([{ name: 'a b', parameters: { type: 'dict', properties: {} } }]), { name: 'XlamInvalidArgumentError', message: /tools\[0\]\.name/ });
   t.throws(() => bfclToTools([{ name: 'a', parameters: { type: 'dict', properties: {} } }, { name: 'a', parameters: { type: 'dict', properties: {} } }]), { message: /duplicate/ });
+});
+
+t.test('bfclToTools(): language hints as BFCL applies them before inference (§3.1)', async (t) => {
+  t.same(['simple_python_3', 'live_multiple_87-38-4', 'simple_java_26', 'simple_javascript_5', 'parallel_multiple'].map(bfclLanguage), ['python', 'python', 'java', 'javascript', 'python']);
+  const doc = (properties: Record<string, BfclParameter>): BfclFunctionDoc => ({ name: 'f', description: 'Does f.', parameters: { type: 'dict', properties, required: Object.keys(properties) } });
+  const py = bfclToTools([doc({ x: { type: 'float', description: 'X.' } })], { language: 'python' })[0]!;
+  t.equal(py.description, 'Does f. Note that the provided function is in Python 3 syntax.');
+  t.same(py.parameters.properties, { x: { type: 'number', format: 'float', description: 'X. This is a float type value.' } }, 'Python parameters are converted as without hints');
+
+  const javaDoc = doc({
+    n: { type: 'long', description: 'N.' },
+    list: { type: 'ArrayList', items: { type: 'String' }, description: 'L.' },
+    arr: { type: 'Array', items: { type: 'char' }, description: 'A.' },
+    map: { type: 'HashMap', description: 'M.' },
+    obj: { type: 'any', description: 'O.' },
+    ratio: { type: 'float', description: 'R.' },
+  });
+  const before = structuredClone(javaDoc);
+  const java = bfclToTools([javaDoc], { language: 'java' })[0]!;
+  t.same(javaDoc, before, 'the docs are not modified');
+  t.equal(java.description, 'Does f. Note that the provided function is in Java 8 SDK syntax.');
+  t.same(java.parameters.properties, {
+    n: { type: 'string', description: 'N. This is Java long type parameter in string representation.' },
+    list: { type: 'string', description: 'L. This is Java ArrayList type parameter in string representation. The list elements are of type String; they are not in string representation.' },
+    arr: { type: 'string', description: 'A. This is Java Array type parameter in string representation. The list elements are of type char; they are not in string representation.' },
+    map: { type: 'string', description: 'M. This is Java HashMap type parameter in string representation.' },
+    obj: { type: 'string', description: 'O. This parameter can be of any type of Java object in string representation.' },
+    ratio: { type: 'string', description: 'R. This is Java float type parameter in string representation.' },
+  }, 'every Java parameter is a string, its type in the description (no float note: the type is already string)');
+
+  const js = bfclToTools([doc({
+    store: { type: 'dict', description: 'S.', properties: { initialState: { type: 'dict', description: 'I.' }, names: { type: 'array', items: { type: 'String' } } } },
+    list: { type: 'array', items: { type: 'integer' }, description: 'L.' },
+    flag: { type: 'Boolean', description: 'F.' },
+    el: { type: 'any', description: 'E.' },
+  })], { language: 'javascript' })[0]!;
+  t.equal(js.description, 'Does f. Note that the provided function is in JavaScript syntax.');
+  t.same(js.parameters.properties, {
+    store: { type: 'string', description: 'S. This is JavaScript dict type parameter in string representation. The dictionary entries have the following schema; they are not in string representation. {"initialState": {"type": "dict", "description": "I."}, "names": {"type": "array", "items": {"type": "String"}}}' },
+    list: { type: 'string', description: 'L. This is JavaScript array type parameter in string representation. The list elements are of type integer; they are not in string representation.' },
+    flag: { type: 'string', description: 'F. This is JavaScript Boolean type parameter in string representation.' },
+    el: { type: 'string', description: 'E. This parameter can be of any type of JavaScript object in string representation.' },
+  }, 'every JavaScript parameter is a string; a dict\'s properties go into its description as json.dumps writes them');
+  t.same(bfclToTools([doc({ x: { type: 'integer', description: 'X.' } })])[0]!.description, 'Does f.', 'no hints without a language');
+  t.throws(() => bfclToTools([doc({})], { language: 'rust' as 'java' }), { name: 'XlamInvalidArgumentError', message: /language: expected one of python, java, javascript/ });
 });

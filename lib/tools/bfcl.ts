@@ -3,9 +3,12 @@
  *
  * BFCL docs use Python-ish type names (`dict`, `float`, `tuple`, `any`, Java's `HashMap`, ...).
  * {@link bfclToTools} converts them exactly as BFCL's `convert_to_tool` with `GORILLA_TO_OPENAPI`
- * does (`bfcl_eval/model_handler/utils.py`), so the result is plain JSON Schema.
+ * does (`bfcl_eval/model_handler/utils.py`), so the result is plain JSON Schema; with a
+ * `language`, BFCL's language hints (`bfcl-hints.ts`) come first, as in BFCL's inference.
  */
 import type { JsonValue } from '../prompt/types.js';
+import { XlamInvalidArgumentError } from '../errors.js';
+import { applyLanguageHints, BFCL_LANGUAGES, type BfclLanguage } from './bfcl-hints.js';
 import { normalizeTools } from './normalize.js';
 import type { ToolDefinition } from './types.js';
 
@@ -36,6 +39,16 @@ export interface BfclToToolsOptions {
    * Defaults to `false`.
    */
   dotsToUnderscores?: boolean;
+  /**
+   * Apply BFCL's language hints for this language first (§3.1 of the BFCL notes; `bfclLanguage`
+   * gives a category's language), as BFCL does to every doc it shows a model:
+   * each description says the function's syntax, and for Java and JavaScript every parameter
+   * becomes a `string` holding source code, its original type named in its description. Without
+   * it the docs are converted as they are.
+   * @example 'java'
+   * Defaults to none (no hints).
+   */
+  language?: BfclLanguage;
 }
 
 /** BFCL's `GORILLA_TO_OPENAPI` (`bfcl_eval/constants/type_mappings.py`). */
@@ -116,22 +129,28 @@ function castProperties(properties: Schema): Schema {
  * `array`/`object` properties recurse into `properties`, else map `items.type` (and
  * `items.items.type`, or recurse into `items.properties`). `required`, `default`, `enum`,
  * `optional` and other keys stay as they are. The docs are deep-copied, never modified. Names keep
- * their dots unless `dotsToUnderscores` is set.
+ * their dots unless `dotsToUnderscores` is set. With `language`, BFCL's language hints are applied
+ * to the copy before the conversion (see {@link BfclToToolsOptions.language}).
  *
  * Where BFCL's Python raises `KeyError` (no `description` on a float property, an `items.type`
  * missing or not in the table, no `properties`), this maps leniently instead: the description
- * becomes the note alone, the item type `string`, the properties `{}`. The language hints BFCL
- * adds before inference (§3.1 of the BFCL notes) are not applied.
+ * becomes the note alone, the item type `string`, the properties `{}`.
  *
  * @example
  * ```ts
- * const tools = bfclToTools(entry.function);  // entry: one line of BFCL_v4_simple_python.json
+ * // entry: one line of BFCL_v4_simple_java.json: the tools a model is shown in BFCL
+ * const tools = bfclToTools(entry.function, { language: bfclLanguage(entry.id) });
  * ```
  * @throws {XlamInvalidArgumentError} `INVALID_ARGUMENT` when a doc does not make a valid tool
- *   (bad or duplicate name, non-JSON values).
+ *   (bad or duplicate name, non-JSON values), or for an unknown `language`.
  */
 export function bfclToTools(docs: readonly BfclFunctionDoc[], options: BfclToToolsOptions = {}): ToolDefinition[] {
+  const { language } = options;
+  if (language !== undefined && !BFCL_LANGUAGES.includes(language)) {
+    throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `language: expected one of ${BFCL_LANGUAGES.join(', ')}, got ${JSON.stringify(language)}`);
+  }
   const copy = structuredClone(docs) as unknown as Schema[];
+  if (language !== undefined) applyLanguageHints(copy, language);
   for (const doc of copy) {
     if (options.dotsToUnderscores && typeof doc.name === 'string') doc.name = doc.name.replace(/\./g, '_');
     const parameters = (typeof doc.parameters === 'object' && doc.parameters !== null ? doc.parameters : {}) as Schema;

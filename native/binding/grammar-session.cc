@@ -145,6 +145,7 @@ class GrammarSession : public Napi::ObjectWrap<GrammarSession> {
     o.Set("entriesBuilt", static_cast<double>(s.entries_built));
     o.Set("entriesShared", static_cast<double>(s.entries_shared));
     o.Set("uncertainChecked", static_cast<double>(s.uncertain_checked));
+    o.Set("stateMaskHits", static_cast<double>(s.state_mask_hits));
     o.Set("cacheBytes", static_cast<double>(ctx_.cache().memory_bytes()));
     return o;
   }

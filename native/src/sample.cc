@@ -48,6 +48,35 @@ int32_t SamplerState::sample(float* logits, int64_t n_vocab) {
 
   if (p.temperature == 0) return argmax(logits, n_vocab);
 
+  const double inv_t = 1.0 / p.temperature;
+  if (p.top_k == 0 && p.top_p >= 1 && p.min_p == 0) {
+    // No filter needs the order: one draw over the softmax, in id order (no sort).
+    float best = -INFINITY;
+    for (int64_t i = 0; i < n_vocab; ++i)
+      if (logits[i] > best) best = logits[i];  // NaN compares false
+    if (best == -INFINITY) return -1;
+    const double top = best * inv_t;
+    thread_local std::vector<double> w;  // the engine thread's scratch
+    w.resize(static_cast<size_t>(n_vocab));
+    double total = 0;
+    for (int64_t i = 0; i < n_vocab; ++i) {
+      const float l = logits[i];
+      const double x = (l == -INFINITY || std::isnan(l)) ? 0.0 : std::exp(l * inv_t - top);
+      w[static_cast<size_t>(i)] = x;
+      total += x;
+    }
+    const double u = philox_uniform(p.seed, steps_++) * total;
+    double acc = 0;
+    int32_t last = -1;
+    for (int64_t i = 0; i < n_vocab; ++i) {
+      if (w[static_cast<size_t>(i)] == 0) continue;
+      acc += w[static_cast<size_t>(i)];
+      last = static_cast<int32_t>(i);
+      if (u < acc) return last;
+    }
+    return last;
+  }
+
   // Candidates by logit, best first (ties: lower id), then the filters on the sorted list.
   std::vector<int32_t> ids;
   ids.reserve(static_cast<size_t>(n_vocab));
@@ -63,7 +92,7 @@ int32_t SamplerState::sample(float* logits, int64_t n_vocab) {
     std::sort(ids.begin(), ids.end(), better);
   }
   ids.resize(keep);
-  const double inv_t = 1.0 / p.temperature, top = logits[ids[0]] * inv_t;
+  const double top = logits[ids[0]] * inv_t;
   std::vector<double> prob(keep);
   double sum = 0;
   for (size_t i = 0; i < keep; ++i) sum += (prob[i] = std::exp(logits[ids[i]] * inv_t - top));

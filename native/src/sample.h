@@ -3,7 +3,8 @@
 // logit bias, repetition penalty (prompt and output tokens), presence and frequency penalties
 // (output tokens, OpenAI semantics), temperature, top-k, top-p, min-p, then a draw from the
 // softmax of what is left with a counter-based generator (Philox), so a seeded request gives the
-// same tokens alone or in any batch.
+// same tokens alone or in any batch. Without top-k, top-p and min-p the draw walks the tokens in
+// id order (no sort of the vocabulary); with them, in order of probability.
 #pragma once
 #include <cstdint>
 #include <unordered_map>

@@ -58,10 +58,26 @@ GrammarMatcher::GrammarMatcher(GrammarContext* ctx, std::shared_ptr<CompiledGram
 
 void GrammarMatcher::fill_mask(std::vector<uint64_t>* bits) {
   const VocabTrie& trie = ctx_->trie();
-  bits->assign(static_cast<size_t>((trie.n_vocab() + 63) / 64), 0);
-  uint64_t* out = bits->data();
-  Pda& pda = cg_->pda;
   ctx_->stats().masks += 1;
+  auto hit = cg_->state_masks.find(state_);
+  if (hit != cg_->state_masks.end()) {
+    ctx_->stats().state_mask_hits += 1;
+    *bits = hit->second;
+    return;
+  }
+  bits->assign(static_cast<size_t>((trie.n_vocab() + 63) / 64), 0);
+  compute_mask(bits->data());
+  if (cg_->state_mask_order.size() >= CompiledGrammar::kStateMasks) {
+    cg_->state_masks.erase(cg_->state_mask_order.front());
+    cg_->state_mask_order.erase(cg_->state_mask_order.begin());
+  }
+  cg_->state_masks.emplace(state_, *bits);
+  cg_->state_mask_order.push_back(state_);
+}
+
+void GrammarMatcher::compute_mask(uint64_t* out) {
+  const VocabTrie& trie = ctx_->trie();
+  Pda& pda = cg_->pda;
   const std::vector<int32_t> tops = pda.state(state_).tops;  // copy: walks intern new states
   for (int32_t top : tops) {
     const MaskEntry& e = ctx_->entry(cg_.get(), top);

@@ -24,6 +24,10 @@ struct CompiledGrammar {
   Pda pda;
   uint64_t hash = 0;
   std::unordered_map<std::vector<int32_t>, std::shared_ptr<const MaskEntry>, FramesHash> entries;
+  // Whole masks of recent states (a string's contents repeat one state token after token).
+  std::unordered_map<int32_t, std::vector<uint64_t>> state_masks;
+  std::vector<int32_t> state_mask_order;  // oldest first
+  static constexpr size_t kStateMasks = 16;
 };
 
 struct GrammarStats {
@@ -31,6 +35,7 @@ struct GrammarStats {
   int64_t entries_built = 0;     // trie walks (cache misses)
   int64_t entries_shared = 0;    // entries found in the engine-wide cache
   int64_t uncertain_checked = 0; // tokens decided at run time
+  int64_t state_mask_hits = 0;   // masks copied from an earlier step in the same state
 };
 
 class GrammarContext {
@@ -78,6 +83,8 @@ class GrammarMatcher {
   void forced_tokens(int64_t max, std::vector<int32_t>* out);
 
  private:
+  void compute_mask(uint64_t* out);  // out: zeroed words over the vocabulary
+
   GrammarContext* ctx_;
   std::shared_ptr<CompiledGrammar> cg_;
   int32_t state_;
