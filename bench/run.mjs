@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { benchConstrained, constrainedFigures } from './constrained.mjs';
 import { benchKernels } from './kernels.mjs';
 import { benchLoad } from './load.mjs';
 import { benchServing } from './serving.mjs';
@@ -55,6 +56,15 @@ lines.push(
     (r) => `| ${r.isa} | ${r.prefill.toFixed(1)} | ${r.c1.toFixed(2)} | ${r.c16.toFixed(2)} | ${generic ? (r.prefill / generic.prefill).toFixed(1) + '×' : '–'} |`,
   ),
 );
+// Constrained tool calls: mask times, decode with and without the grammar, every BFCL entry
+// sampled under it (the longest section; `node bench/constrained.mjs` runs it alone).
+const constrainedStart = performance.now();
+try {
+  const constrained = await benchConstrained({ log: (m) => console.error(m) });
+  lines.push(...constrainedFigures(constrained), '', `This section took ${((performance.now() - constrainedStart) / 60000).toFixed(0)} minutes.`);
+} catch (err) {
+  lines.push('', '### Constrained tool calls (grammar masks)', '', `The section failed: ${err.message}`);
+}
 console.log(lines.join('\n'));
 
 const text = readFileSync(readme, 'utf8');
