@@ -12,14 +12,17 @@
 import { z } from 'zod';
 
 import { fromNative, XlamAbortError, XlamEngineClosedError, XlamInvalidArgumentError } from './errors.js';
+import { toByteGrammar, type ByteGrammar } from './grammar/bytes.js';
+import { compileGrammar } from './grammar/compile.js';
+import { toolCallGrammar, type ToolCallGrammarFormat } from './grammar/envelope.js';
 import { native, type NativeEngine, type NativeEngineInfo, type NativeEvent, type NativeRequest, type NativeStats } from './native.js';
 import { parseToolCalls } from './parse/parse.js';
-import type { ParseResult } from './parse/types.js';
+import type { InvalidToolCall, ParseResult, ToolCall } from './parse/types.js';
 import { ToolCallStreamParser } from './parse/stream.js';
 import type { ChatMessage } from './prompt/types.js';
-import { PromptRenderer } from './prompt/formats/index.js';
+import { PromptRenderer, type PromptFormat } from './prompt/formats/index.js';
 import { samplingDefaults, type SamplingDefaults } from './serving/generation-defaults.js';
-import { GenerateRequestSchema, type GenerateRequest, type GenerateResult, type ParsedGenerateRequest } from './serving/request.js';
+import { GenerateRequestSchema, type GenerateRequest, type GenerateResult, type ParsedGenerateRequest, type ToolChoice } from './serving/request.js';
 import { RequestRun } from './serving/request-run.js';
 import type { StreamEvent } from './serving/stream-events.js';
 import { Tokenizer } from './tokenizer/tokenizer.js';
@@ -144,8 +147,14 @@ export type EngineStats = NativeStats;
  */
 export type CallToolsOptions = Omit<GenerateRequest, 'messages' | 'tools' | 'prompt' | 'promptTokens'>;
 
-/** The result of {@link Engine.callTools}. */
+/**
+ * The result of {@link Engine.callTools}: the parsed calls (check each call's `error`), the text
+ * outside them, why generation ended and the token usage. When `finishReason` is `'length'` the
+ * answer was cut at `maxTokens`, so every call carries an `INCOMPLETE_CALL` error (the calls
+ * written before the cut keep their name and arguments for inspection): raise `maxTokens`.
+ */
 export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseResult<T> {
+  /** `'stop'`: the answer ended (EOS, a stop string or token); `'length'`: it was cut at `maxTokens`. */
   finishReason: GenerateResult['finishReason'];
   usage: GenerateResult['usage'];
   /** The model's whole output text, before parsing. */
@@ -161,9 +170,40 @@ interface Prepared {
   request: NativeRequest;
   tokenizer?: Tokenizer;
   tools?: ToolDefinition[];
+  /** The tools a call may name under the request's tool choice (all of `tools` unless it narrows them). */
+  callable?: ToolDefinition[];
   format?: PromptRenderer['format'];
   stops: string[];
   signal?: AbortSignal;
+}
+
+/** The tool-call envelope of each prompt format (the prompt tells the model to answer in it). */
+const GRAMMAR_FORMATS: Record<PromptFormat, ToolCallGrammarFormat> = {
+  xlam2: 'xlam2',
+  'xlam1-fc': 'xlam1-fc',
+  'xlam1-r': 'xlam1-r',
+};
+
+/** Compiled tool-call grammars kept per engine (least recently used dropped first). */
+const GRAMMAR_CACHE_SIZE = 32;
+
+/** The tools a call may name under a tool choice. */
+function callableTools(tools: ToolDefinition[], choice: ToolChoice): ToolDefinition[] {
+  if (choice === 'none') return [];
+  if (typeof choice === 'object') return tools.filter((t) => t.name === choice.name);
+  return tools;
+}
+
+/** The message of the calls of an answer cut at maxTokens. */
+const CUT_MESSAGE = 'the answer was cut at maxTokens (finishReason "length") before it was complete; raise maxTokens';
+
+/** Every call of a cut answer, flagged `INCOMPLETE_CALL` (calls already invalid keep their error). */
+function flagCut<T extends readonly ToolInput[]>(calls: ToolCall<T>[]): ToolCall<T>[] {
+  return calls.map((c): ToolCall<T> => {
+    if (c.error) return c;
+    const cut: InvalidToolCall = { id: c.id, index: c.index, name: c.name, arguments: c.arguments, rawArguments: c.rawArguments, error: { code: 'INCOMPLETE_CALL', message: CUT_MESSAGE } };
+    return cut;
+  });
 }
 
 export class Engine {
@@ -174,6 +214,10 @@ export class Engine {
   #renderer: Promise<PromptRenderer> | undefined;
   #defaults: Promise<SamplingDefaults> | undefined;
   #eosIds: number[] | undefined;
+  /** Byte grammars by (format, tool choice, tools), most recently used last. */
+  #grammars = new Map<string, ByteGrammar>();
+  /** Whether the tokenizer's token bytes were handed to the native engine (once, before the first grammar request). */
+  #tokenBytesSent = false;
 
   private constructor(handle: NativeEngine, dir: string) {
     this.#native = handle;
@@ -268,6 +312,12 @@ export class Engine {
       }
     }
     if (ids.length === 0) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'the prompt has no tokens');
+    const choice = r.toolChoice ?? 'auto';
+    let grammar: ByteGrammar | undefined;
+    if (tools && tools.length > 0 && format !== undefined && tokenizer && r.constrained !== false) {
+      grammar = this.#grammar(tools, GRAMMAR_FORMATS[format], choice);
+      this.#sendTokenBytes(tokenizer);
+    }
     this.#defaults ??= samplingDefaults(this.#dir);
     const d = await this.#defaults;
     this.#eosIds ??= this.info().eosTokenIds; // typed ENGINE_CLOSED if closed while preparing
@@ -289,8 +339,46 @@ export class Engine {
       stopIds: [...eos],
       topLogprobs: r.logprobs,
     };
+    if (grammar) request.grammar = grammar;
     const stops = r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
-    return { request, tokenizer, tools, format, stops, signal: r.signal };
+    const callable = tools && callableTools(tools, choice);
+    return { request, tokenizer, tools, callable, format, stops, signal: r.signal };
+  }
+
+  /**
+   * The byte grammar of tool calls in `format` under `choice`, compiled once per engine for each
+   * (format, choice, tools): a service calling with the same tools does not recompile.
+   */
+  #grammar(tools: ToolDefinition[], format: ToolCallGrammarFormat, choice: ToolChoice): ByteGrammar {
+    const key = JSON.stringify([format, choice, tools.map((t) => [t.name, t.parameters])]);
+    let g = this.#grammars.get(key);
+    if (g) {
+      this.#grammars.delete(key);
+    } else {
+      g = toByteGrammar(compileGrammar(toolCallGrammar(tools, { format, toolChoice: choice })));
+      if (this.#grammars.size >= GRAMMAR_CACHE_SIZE) this.#grammars.delete(this.#grammars.keys().next().value!);
+    }
+    this.#grammars.set(key, g);
+    return g;
+  }
+
+  /**
+   * Hands the tokenizer's token bytes to the native engine, once: what each id appends to the
+   * output, and which ids a grammar may emit (not special tokens, not empty). Ids beyond the
+   * model's vocabulary are left out; the engine gives the model's own extra ids no bytes.
+   */
+  #sendTokenBytes(tokenizer: Tokenizer): void {
+    if (this.#tokenBytesSent) return;
+    const { data, offsets } = tokenizer.tokenBytesTable();
+    const n = Math.min(tokenizer.vocabSize, this.info().vocabSize);
+    const allowed = new Uint8Array(n);
+    for (let id = 0; id < n; id++) allowed[id] = offsets[id + 1]! > offsets[id]! && !tokenizer.isSpecialToken(id) ? 1 : 0;
+    try {
+      this.#handle().setTokenBytes(data.subarray(0, offsets[n]), offsets.subarray(0, n + 1), allowed);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    this.#tokenBytesSent = true;
   }
 
   /** Submits a prepared request; the run's end removes its sink and abort listener. */
@@ -322,6 +410,8 @@ export class Engine {
   /**
    * Generates from a prompt, prompt tokens or chat messages (with tools), batched with every
    * other request of the engine. Sampling defaults come from the model's generation_config.json.
+   * With tools the output is constrained to the tool-call grammar as in {@link Engine.callTools}
+   * (`toolChoice`, `constrained`); `text` is the raw answer (parse it with `parseToolCalls`).
    * @example `const { text } = await engine.generate({ messages: [{ role: 'user', content: 'Hi' }], maxTokens: 64 })`
    * @throws {XlamInvalidArgumentError} for an invalid request; {@link XlamContextOverflowError}
    * when it does not fit the context; {@link XlamAbortError} when its `signal` aborts it;
@@ -351,6 +441,11 @@ export class Engine {
    * `{ type: 'done', finishReason, usage }` (see {@link StreamEvent}). Leaving the loop early
    * cancels the request; a consumer that stops reading pauses it instead of buffering without
    * bound. Errors (as for {@link Engine.generate}) are thrown from the loop.
+   *
+   * With tools, generation is constrained to the tool-call grammar as in {@link Engine.callTools}
+   * (`toolChoice`, `constrained`). A call cut at `maxTokens` ends with an `INCOMPLETE_CALL` error
+   * and `done` says `'length'`; calls that closed before the cut were already delivered as
+   * valid (callTools, which sees the whole answer, flags them too).
    * @example
    * ```ts
    * for await (const ev of engine.stream({ prompt: 'Once upon a time', maxTokens: 64 }))
@@ -360,7 +455,7 @@ export class Engine {
   async *stream(request: GenerateRequest): AsyncGenerator<StreamEvent, void, undefined> {
     const r = parseArgument(GenerateRequestSchema, request, 'request');
     const p = await this.#prepare(r);
-    const parser = p.tools ? new ToolCallStreamParser(p.tools, { format: p.format ?? 'auto' }) : undefined;
+    const parser = p.callable ? new ToolCallStreamParser(p.callable, { format: p.format ?? 'auto' }) : undefined;
     const queue: StreamEvent[] = [];
     let wake: (() => void) | undefined;
     let finished = false;
@@ -416,17 +511,33 @@ export class Engine {
    * format, generates, and parses the answer into typed calls (a call that fails validation
    * carries an `error` instead of throwing). With `tool()` tools, each valid call's
    * `arguments` is typed by its tool's zod schema.
-   * @example `const { calls } = await engine.callTools([{ role: 'user', content: 'Weather in Paris?' }], [weather])`
+   *
+   * Generation is constrained to the format's tool-call grammar (options `toolChoice`, default
+   * `'auto'`, and `constrained`, default true; see {@link GenerateRequestSchema}), so a call names
+   * one of the tools — with `toolChoice: { name }` only that one — and its arguments match the
+   * tool's schema. A call can still be invalid when the answer is cut at `maxTokens`
+   * (finishReason `'length'`: every call is then flagged `INCOMPLETE_CALL`), when a zod refinement
+   * the grammar cannot express fails, or with `constrained: false`. A call to a tool outside
+   * `toolChoice` is flagged `UNKNOWN_TOOL` even unconstrained.
+   * @example
+   * ```ts
+   * const { calls, finishReason } = await engine.callTools([{ role: 'user', content: 'Weather in Paris?' }], [weather], { toolChoice: 'required' });
+   * for (const call of calls) if (!call.error) console.log(call.name, call.arguments.city);
+   * ```
+   * @throws as {@link Engine.generate}; also `XlamInvalidArgumentError` when `toolChoice: { name }`
+   * names no tool of the list.
    */
   async callTools<const T extends readonly ToolInput[]>(
     messages: ChatMessage[],
     tools: T,
     options: CallToolsOptions = {},
   ): Promise<CallToolsResult<T>> {
-    const result = await this.generate({ ...options, messages, tools: [...tools] });
-    const format = (await this.promptRenderer()).format;
-    const parsed = parseToolCalls(result.text, tools, { format });
-    return { ...parsed, finishReason: result.finishReason, usage: result.usage, raw: result.text };
+    const r = parseArgument(GenerateRequestSchema, { ...options, messages, tools: [...tools] }, 'request');
+    const p = await this.#prepare(r);
+    const result = await this.#run(p);
+    const parsed = parseToolCalls<T>(result.text, p.callable as unknown as T, { format: p.format });
+    const calls = result.finishReason === 'length' ? flagCut(parsed.calls) : parsed.calls;
+    return { calls, text: parsed.text, finishReason: result.finishReason, usage: result.usage, raw: result.text };
   }
 
   /**

@@ -1,7 +1,7 @@
 export { Engine, LoadOptionsSchema, GenerateTokensOptionsSchema } from './engine.js';
 export type { LoadOptions, GenerateTokensOptions, GenerateTokensResult, TopLogprobs, EngineInfo, EngineStats, CallToolsOptions, CallToolsResult } from './engine.js';
 export { GenerateRequestSchema } from './serving/request.js';
-export type { GenerateRequest, GenerateResult, Usage, FinishReason } from './serving/request.js';
+export type { GenerateRequest, GenerateResult, Usage, FinishReason, ToolChoice } from './serving/request.js';
 export type { StreamEvent } from './serving/stream-events.js';
 export {
   XlamError,
@@ -48,6 +48,7 @@ export { Tokenizer } from './tokenizer/tokenizer.js';
 export { IncrementalDetokenizer } from './tokenizer/detokenizer.js';
 export type { AddedTokenInfo, EncodeOptions, DecodeOptions } from './tokenizer/types.js';
 export type { TokenizerClass } from './tokenizer/transformers-compat.js';
+export type { TokenBytesTable } from './tokenizer/token-bytes.js';
 export type { ChatMessage, ChatToolCall, SystemMessage, UserMessage, AssistantMessage, ToolMessage, JsonValue } from './prompt/types.js';
 export { ChatTemplate, specialTokensOf, SPECIAL_TOKEN_NAMES } from './prompt/template.js';
 export type { ChatTemplateRenderOptions, SpecialTokens, SpecialTokenName } from './prompt/template.js';

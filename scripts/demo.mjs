@@ -1,29 +1,53 @@
 #!/usr/bin/env node
-// `npm run demo`: the main job on a small embedded default. Makes the tiny random-weight
-// qwen2 fixture (xLAM-2 architecture, real Qwen tokenizer) if it is missing, loads it with the
-// native engine and decodes greedily from a prompt of token ids. Random weights answer
-// nonsense; the point is the whole path: folder -> mapped weights -> paged-KV forward -> tokens.
+// `npm run demo`: the main job, a tool call, on a small embedded default. Makes the tiny
+// random-weight qwen2 fixture (xLAM-2 architecture, real Qwen tokenizer) if it is missing, or
+// takes a model folder as its argument (`npm run demo -- /models/xLAM-2-1b-fc-r`). It streams a
+// constrained tool call, then asks callTools for the typed call. Random weights write nonsense
+// arguments, but the output grammar makes every call valid: a known tool, arguments that match
+// its schema.
 import { join } from 'node:path';
 
-import { Engine } from '../dist/lib/index.js';
+import { z } from 'zod';
+
+import { Engine, tool } from '../dist/lib/index.js';
 import { DEFAULT_OUT, fixtureByName, makeFixture } from './make-fixtures.mjs';
 
-const name = 'qwen2-bf16';
-makeFixture(fixtureByName(name), DEFAULT_OUT);
-const dir = join(DEFAULT_OUT, name);
+let dir = process.argv[2];
+if (!dir) {
+  makeFixture(fixtureByName('qwen2-bf16'), DEFAULT_OUT);
+  dir = join(DEFAULT_OUT, 'qwen2-bf16');
+}
+
+const weather = tool({
+  name: 'get_weather',
+  description: 'Current weather of a city',
+  parameters: z.object({
+    city: z.string().min(1).max(24).describe('The city, e.g. Paris'),
+    unit: z.enum(['celsius', 'fahrenheit']).optional(),
+  }),
+});
+const messages = [{ role: 'user', content: 'What is the weather in Paris?' }];
 
 const engine = await Engine.load(dir);
 const info = engine.info();
-console.log(`model: ${dir}`);
-console.log(`  ${info.modelType}, ${info.layers} layers, hidden ${info.hiddenSize}, ${info.heads}/${info.kvHeads} heads, ` +
-  `vocab ${info.vocabSize}; ${info.weightTensorsMapped}/${info.weightTensors} weight tensors memory-mapped; backend ${info.backend}`);
-// "<|im_start|>user\nWhat is the weather in Paris?<|im_end|>\n<|im_start|>assistant\n" in the Qwen2 tokenizer.
-const prompt = [151644, 872, 198, 3838, 374, 279, 9104, 304, 12095, 30, 151645, 198, 151644, 77091, 198];
-const t0 = performance.now();
-const r = await engine.generateTokens(prompt, { maxTokens: 16, topLogprobs: 3 });
-const ms = performance.now() - t0;
-console.log(`prompt ids: ${prompt.join(' ')}`);
-console.log(`generated:  ${r.tokens.join(' ')}  (${r.tokens.length} tokens in ${ms.toFixed(1)} ms, finish: ${r.finishReason})`);
-r.topLogprobs.slice(0, 4).forEach((step, i) =>
-  console.log(`  step ${i}: ${step.map(([id, lp]) => `${id} (${lp.toFixed(3)})`).join(', ')}`));
+console.log(`model: ${dir} (${info.modelType}, ${info.layers} layers, vocab ${info.vocabSize})`);
+
+console.log('stream:');
+const escaped = (s) => JSON.stringify(s).slice(1, -1); // random weights write odd whitespace
+for await (const ev of engine.stream({ messages, tools: [weather], toolChoice: 'required', maxTokens: 200 })) {
+  if (ev.type === 'tool_call_start') process.stdout.write(`  call ${ev.index} ${ev.name}: `);
+  else if (ev.type === 'tool_call_delta') process.stdout.write(escaped(ev.argumentsDelta));
+  else if (ev.type === 'tool_call_end') console.log(ev.call.error ? `  -> invalid: ${ev.call.error.message}` : '  -> valid');
+  else if (ev.type === 'text') process.stdout.write(escaped(ev.delta));
+  else if (ev.type === 'done') console.log(`  done: ${ev.finishReason}, ${ev.usage.completionTokens} tokens`);
+}
+
+console.log('callTools:');
+const { calls, finishReason } = await engine.callTools(messages, [weather], { toolChoice: 'required', maxTokens: 200, temperature: 0.7, seed: 42 });
+for (const call of calls) {
+  if (call.error) console.log(`  invalid call: ${call.error.code} ${call.error.message}`);
+  else console.log(`  ${call.name}(city: ${JSON.stringify(call.arguments.city)}, unit: ${call.arguments.unit ?? '(default)'})`);
+}
+console.log(`  finish: ${finishReason}`);
 await engine.close();
+if (calls.length === 0 || calls.some((c) => c.error)) process.exitCode = 1;

@@ -8,6 +8,14 @@ import type { ChatMessage } from '../prompt/types.js';
 
 const tokenId = z.number().int().min(0).max(2 ** 31 - 1);
 
+/** The name of a tool in any shape `normalizeTools` accepts (OpenAI `{ function: { name } }`, bare or `tool()`), if it has one. */
+function toolNameOf(t: unknown): string | undefined {
+  if (typeof t !== 'object' || t === null) return undefined;
+  const fn = (t as { function?: unknown }).function;
+  const name = typeof fn === 'object' && fn !== null ? (fn as { name?: unknown }).name : (t as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 /**
  * A request of {@link Engine.generate}, {@link Engine.stream} and (without the prompt fields)
  * {@link Engine.callTools}. Give exactly one of `prompt`, `promptTokens` or `messages`.
@@ -46,6 +54,33 @@ export const GenerateRequestSchema = z
      * @defaultValue none (no tools in the prompt)
      */
     tools: z.array(z.any()).optional(),
+    /**
+     * Which answers the model may give when `tools` are given: `'auto'` (the model decides: it
+     * may call tools or answer without a call), `'required'` (one or more calls, to any of the
+     * tools), `'none'` (no call) or `{ name }` (one or more calls, all to that tool; it must be
+     * one of `tools`). Enforced by the output grammar while `constrained` is on: an xLAM-2 model
+     * that does not call writes plain text (text that cannot be taken for a call), an xLAM v1
+     * model writes its JSON object with `"tool_calls": []`. With `constrained: false` it is not
+     * enforced (the model sees the same prompt either way). Only with `tools`.
+     * @example `{ messages, tools: [weather], toolChoice: { name: 'get_weather' } }`
+     * @defaultValue `'auto'`
+     */
+    toolChoice: z
+      .union([z.enum(['auto', 'required', 'none']), z.strictObject({ name: z.string().min(1) })], {
+        error: 'expected "auto", "required", "none" or { name: string }',
+      })
+      .optional(),
+    /**
+     * With `tools`: constrain the output to the grammar of the model's tool-call format (a
+     * grammar over the tokens' bytes, applied at every step), so a call always names a given tool
+     * and its arguments match that tool's JSON Schema, and the output ends only where the
+     * grammar is complete; see `toolChoice` for what it allows. `false` samples freely, as the
+     * model would (calls may then be malformed or invalid; the parser reports them). Only with
+     * `tools`.
+     * @example `{ messages, tools: [weather], constrained: false }`
+     * @defaultValue `true`
+     */
+    constrained: z.boolean().optional(),
     /**
      * The most tokens to generate; reaching it ends the request with finishReason `'length'`.
      * The prompt plus maxTokens − 1 must fit the context (the smaller of the model's context
@@ -169,7 +204,25 @@ export const GenerateRequestSchema = z
   .refine((r) => [r.prompt, r.promptTokens, r.messages].filter((x) => x !== undefined).length === 1, {
     message: 'give exactly one of prompt, promptTokens or messages',
   })
-  .refine((r) => r.tools === undefined || r.messages !== undefined, { message: 'tools go with messages' });
+  .refine((r) => r.tools === undefined || r.messages !== undefined, { message: 'tools go with messages' })
+  .superRefine((r, ctx) => {
+    for (const field of ['toolChoice', 'constrained'] as const) {
+      if (r[field] !== undefined && r.tools === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only with tools' });
+    }
+    const choice = r.toolChoice;
+    if (r.tools === undefined || choice === undefined) return;
+    if (choice === 'required' && r.tools.length === 0) ctx.addIssue({ code: 'custom', path: ['toolChoice'], message: '"required" needs at least one tool' });
+    if (typeof choice === 'object') {
+      const names = r.tools.map(toolNameOf);
+      if (!names.includes(choice.name)) {
+        const list = names.filter((n) => n !== undefined).map((n) => JSON.stringify(n)).join(', ') || '(none)';
+        ctx.addIssue({ code: 'custom', path: ['toolChoice', 'name'], message: `no tool named ${JSON.stringify(choice.name)}; the tools are: ${list}` });
+      }
+    }
+  });
+
+/** Which answers a request with tools allows: see `toolChoice` of {@link GenerateRequestSchema}. */
+export type ToolChoice = 'auto' | 'required' | 'none' | { name: string };
 
 /** The input of {@link Engine.generate} and {@link Engine.stream}: see {@link GenerateRequestSchema} for every field. */
 export type GenerateRequest = Omit<z.input<typeof GenerateRequestSchema>, 'messages'> & { messages?: ChatMessage[] };

@@ -302,6 +302,20 @@ export class Tokenizer {
   }
 
   /**
+   * {@link tokenBytes} of every id 0..vocabSize-1 packed in one buffer, as constrained decoding
+   * hands it to the native engine: id i's bytes are `data[offsets[i] .. offsets[i + 1])`
+   * (`offsets` has vocabSize + 1 entries). Computed once and shared: not to be modified.
+   * @example
+   * ```ts
+   * const { data, offsets } = tokenizer.tokenBytesTable();
+   * const bytesOf42 = data.subarray(offsets[42], offsets[43]);
+   * ```
+   */
+  tokenBytesTable(): Readonly<TokenBytesTable> {
+    return this.table();
+  }
+
+  /**
    * {@link tokenBytes} of every id 0..vocabSize-1, computed once: views into one shared buffer,
    * not to be modified.
    */
