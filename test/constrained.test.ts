@@ -1,5 +1,6 @@
 // Grammar-constrained tool calls through the engine, on the tiny random-weight fixtures (real
-// tokenizers: Qwen2 151k and Llama-3 128k byte-level vocabularies, Llama-2 SentencePiece):
+// tokenizers: Qwen2 151k and Llama-3 128k byte-level vocabularies — the sampling fixtures, whose
+// logits spread over the vocabulary at temperature 1 — and Llama-2 SentencePiece):
 // sampled at temperature 1, every finished answer parses into valid calls and matches the
 // reference grammar; toolChoice { name } calls only that tool, 'none' never calls, 'auto' gives
 // valid calls or plain text; the v1 envelopes; an answer cut at maxTokens reports 'length' and
@@ -47,7 +48,7 @@ const grammarOf = (format: ToolCallGrammarFormat, toolChoice: 'auto' | 'none' | 
 const names = (calls: ReadonlyArray<ToolCall<typeof tools>>) => calls.map((c) => c.name);
 
 t.test('xLAM-2 (Qwen2 vocabulary): sampled answers are valid calls; toolChoice narrows them', async (t) => {
-  const engine = await Engine.load(fixturePath('qwen2-bf16'));
+  const engine = await Engine.load(fixturePath('qwen2-sampling-bf16'));
   t.teardown(() => engine.close());
   t.equal((await engine.promptRenderer()).format, 'xlam2');
 
@@ -79,9 +80,8 @@ t.test('xLAM-2 (Qwen2 vocabulary): sampled answers are valid calls; toolChoice n
   }
   t.ok(only.some((r) => r.finishReason === 'stop'), 'some { name } answers finished');
 
-  // Text answers allow nearly the whole vocabulary at each step: topK keeps the sampler's sort short.
   const none = grammarOf('xlam2', 'none');
-  for (const [i, r] of (await Promise.all(Array.from({ length: 5 }, (_, i) => engine.callTools(messages, tools, { toolChoice: 'none', temperature: 1, topK: 64, seed: 200 + i, maxTokens: 24 })))).entries()) {
+  for (const [i, r] of (await Promise.all(Array.from({ length: 5 }, (_, i) => engine.callTools(messages, tools, { toolChoice: 'none', temperature: 1, seed: 200 + i, maxTokens: 24 })))).entries()) {
     t.same(r.calls, [], `'none' seed ${i}: no call`);
     t.ok(acceptsPrefix(none, r.raw), `'none' seed ${i}: plain text ${JSON.stringify(r.raw.slice(0, 40))}`);
   }
@@ -89,7 +89,7 @@ t.test('xLAM-2 (Qwen2 vocabulary): sampled answers are valid calls; toolChoice n
   // 'auto' (the default): valid calls or plain text, never a broken call.
   const auto = grammarOf('xlam2', 'auto');
   let calling = 0;
-  for (const [i, r] of (await Promise.all(Array.from({ length: 10 }, (_, i) => engine.callTools(messages, tools, { temperature: 1, topK: 64, seed: 300 + i, maxTokens: 96 })))).entries()) {
+  for (const [i, r] of (await Promise.all(Array.from({ length: 10 }, (_, i) => engine.callTools(messages, tools, { temperature: 1, seed: 300 + i, maxTokens: 96 })))).entries()) {
     if (r.calls.length > 0) calling++;
     if (r.finishReason === 'stop') t.ok(r.calls.every((c) => !c.error), `'auto' seed ${i}: ${r.calls.length} calls, all valid`);
     else t.ok(r.calls.every((c) => c.error?.code === 'INCOMPLETE_CALL'), `'auto' seed ${i}: cut, no valid call`);
@@ -105,7 +105,7 @@ t.test('xLAM-2 (Qwen2 vocabulary): sampled answers are valid calls; toolChoice n
 });
 
 t.test('stream: tool-call events of a constrained answer, the same calls as callTools', async (t) => {
-  const engine = await Engine.load(fixturePath('qwen2-bf16'));
+  const engine = await Engine.load(fixturePath('qwen2-sampling-bf16'));
   t.teardown(() => engine.close());
   const options = { toolChoice: 'required', temperature: 1, seed: 3, maxTokens: 256 } as const;
   const events: StreamEvent[] = [];
@@ -120,7 +120,7 @@ t.test('stream: tool-call events of a constrained answer, the same calls as call
 });
 
 t.test('an answer cut at maxTokens: finishReason length, no valid call', async (t) => {
-  const engine = await Engine.load(fixturePath('qwen2-bf16'));
+  const engine = await Engine.load(fixturePath('qwen2-sampling-bf16'));
   t.teardown(() => engine.close());
   const tokenizer = await engine.tokenizer();
   // A full answer with two calls or more, then the same request cut right after its first call.
@@ -154,7 +154,7 @@ t.test('an answer cut at maxTokens: finishReason length, no valid call', async (
 });
 
 t.test('constrained: false is the unconstrained path; bad tool choices are typed errors', async (t) => {
-  const engine = await Engine.load(fixturePath('qwen2-bf16'));
+  const engine = await Engine.load(fixturePath('qwen2-sampling-bf16'));
   t.teardown(() => engine.close());
   const renderer = await engine.promptRenderer();
   const tokenizer = await engine.tokenizer();
@@ -183,7 +183,7 @@ t.test('constrained: false is the unconstrained path; bad tool choices are typed
 });
 
 t.test('Llama-3 vocabulary (xLAM-2 Llama format)', async (t) => {
-  const engine = await Engine.load(fixturePath('llama3-rope-bf16'));
+  const engine = await Engine.load(fixturePath('llama3-sampling-bf16'));
   t.teardown(() => engine.close());
   const required = grammarOf('xlam2', 'required');
   const results = await Promise.all(Array.from({ length: 6 }, (_, i) => engine.callTools(messages, tools, { toolChoice: 'required', temperature: 1, seed: i, maxTokens: 256 })));
@@ -204,7 +204,7 @@ function v1Model(fixture: string, template: string): string {
 
 t.test('xLAM v1 envelopes: {"tool_calls": [...]} (Llama-3 vocabulary), {"thought", "tool_calls"} (SentencePiece)', async (t) => {
   for (const [fixture, template, format] of [
-    ['llama-bf16', 'deepseek-coder-instruct.jinja', 'xlam1-fc'],
+    ['llama3-sampling-bf16', 'deepseek-coder-instruct.jinja', 'xlam1-fc'],
     ['mistral-bf16', 'mistral-instruct-v0.1.jinja', 'xlam1-r'],
   ] as const) {
     const dir = v1Model(fixture, template);

@@ -187,7 +187,8 @@ export const GenerateRequestSchema = z
     /**
      * For each generated token, report this many most likely tokens with their log-probabilities
      * (of the model's own distribution, before logit bias, penalties, temperature and filters) in
-     * `GenerateResult.logprobs`. A count (0..20), not a boolean as in OpenAI's API.
+     * `GenerateResult.logprobs`. A count (0..20), not a boolean as in OpenAI's API. Tokens a
+     * tool-call grammar forced (appended without sampling, see `constrained`) have an empty list.
      * @example `{ logprobs: 5 }`
      * @defaultValue `0` (none reported)
      */

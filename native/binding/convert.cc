@@ -175,7 +175,7 @@ Napi::Object event_to_js(Napi::Env env, const RequestEvent& e) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("id", static_cast<double>(e.id));
   o.Set("token", e.token);
-  if (!e.top_logprobs.empty()) o.Set("topLogprobs", top_logprobs_to_js(env, e.top_logprobs));
+  if (e.has_top_logprobs) o.Set("topLogprobs", top_logprobs_to_js(env, e.top_logprobs));
   o.Set("finish", finish_reason_name(e.finish));
   if (e.finish != FinishReason::kNone) {
     if (e.finish == FinishReason::kError) {

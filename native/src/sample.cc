@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "logprobs.h"
@@ -23,6 +24,74 @@ Status validate_sampling(const SamplingParams& p, int64_t n_vocab) {
     if (!std::isfinite(bias) && bias != -INFINITY) return bad("logitBias values must be finite or -Infinity");
   }
   return Status::Ok();
+}
+
+namespace {
+
+// e^x for x <= 0 in float, relative error about 2e-7, 0 below -87: e^r (|r| <= ln2/2, Taylor to
+// r^6 in Horner form) times 2^n (the exponent bits). Plain arithmetic, so the loop vectorizes.
+inline float exp_nonpositive(float x) {
+  const float t = x * 1.44269504088896341f;
+  const int n = static_cast<int>(t - 0.5f);  // round(t) for t <= 0
+  const float nf = static_cast<float>(n);
+  const float r = (x - nf * 0.693145751953125f) - nf * 1.428606765330187e-06f;
+  float q = 1.0f / 720;
+  q = q * r + 1.0f / 120;
+  q = q * r + 1.0f / 24;
+  q = q * r + 1.0f / 6;
+  q = q * r + 0.5f;
+  q = q * r + 1.0f;
+  q = q * r + 1.0f;
+  const int32_t bits = (n < -126 ? 0 : n + 127) << 23;  // 2^n, or 0 when it underflows
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return q * scale;
+}
+
+constexpr int64_t kBlock = 256;
+
+}  // namespace
+
+int32_t SamplerState::draw_unfiltered(const float* logits, int64_t n_vocab, float inv_t) {
+  // Weights e^((l - max) / T) (NaN and -inf: 0), summed in blocks; the draw finds its block from
+  // the block sums, then its token inside the block, adding in the same order as the sums did.
+  float best = -INFINITY;
+  for (int64_t i = 0; i < n_vocab; ++i) best = logits[i] > best ? logits[i] : best;  // NaN never wins
+  if (!(best > -INFINITY)) return -1;
+  const float top = best * inv_t;
+  thread_local std::vector<float> weights;  // scratch of the engine thread
+  thread_local std::vector<double> block_sums;
+  weights.resize(static_cast<size_t>(n_vocab));
+  float* w = weights.data();
+  for (int64_t i = 0; i < n_vocab; ++i) {
+    const float l = logits[i];
+    w[i] = exp_nonpositive(l > -INFINITY ? l * inv_t - top : -200.0f);
+  }
+  const int64_t n_blocks = (n_vocab + kBlock - 1) / kBlock;
+  block_sums.assign(static_cast<size_t>(n_blocks), 0.0);
+  double total = 0;
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    double s = 0;
+    for (int64_t i = b * kBlock, e = std::min(n_vocab, i + kBlock); i < e; ++i) s += w[i];
+    block_sums[static_cast<size_t>(b)] = s;
+    total += s;
+  }
+  const double u = philox_uniform(params_.seed, steps_++) * total;
+  double acc = 0;
+  int64_t b = 0;
+  while (b + 1 < n_blocks && (block_sums[static_cast<size_t>(b)] == 0 || u >= acc + block_sums[static_cast<size_t>(b)]))
+    acc += block_sums[static_cast<size_t>(b++)];
+  int32_t last = -1;
+  for (int64_t i = b * kBlock, e = std::min(n_vocab, i + kBlock); i < e; ++i) {
+    if (w[i] == 0) continue;
+    acc += w[i];
+    last = static_cast<int32_t>(i);
+    if (u < acc) return last;
+  }
+  if (last >= 0) return last;
+  for (int64_t i = n_vocab; i-- > 0;)  // rounding left u past every block: the last weighted token
+    if (w[i] > 0) return static_cast<int32_t>(i);
+  return -1;
 }
 
 SamplerState::SamplerState(const SamplingParams& params, const std::vector<int32_t>& prompt) : params_(params) {
@@ -49,33 +118,7 @@ int32_t SamplerState::sample(float* logits, int64_t n_vocab) {
   if (p.temperature == 0) return argmax(logits, n_vocab);
 
   const double inv_t = 1.0 / p.temperature;
-  if (p.top_k == 0 && p.top_p >= 1 && p.min_p == 0) {
-    // No filter needs the order: one draw over the softmax, in id order (no sort).
-    float best = -INFINITY;
-    for (int64_t i = 0; i < n_vocab; ++i)
-      if (logits[i] > best) best = logits[i];  // NaN compares false
-    if (best == -INFINITY) return -1;
-    const double top = best * inv_t;
-    thread_local std::vector<double> w;  // the engine thread's scratch
-    w.resize(static_cast<size_t>(n_vocab));
-    double total = 0;
-    for (int64_t i = 0; i < n_vocab; ++i) {
-      const float l = logits[i];
-      const double x = (l == -INFINITY || std::isnan(l)) ? 0.0 : std::exp(l * inv_t - top);
-      w[static_cast<size_t>(i)] = x;
-      total += x;
-    }
-    const double u = philox_uniform(p.seed, steps_++) * total;
-    double acc = 0;
-    int32_t last = -1;
-    for (int64_t i = 0; i < n_vocab; ++i) {
-      if (w[static_cast<size_t>(i)] == 0) continue;
-      acc += w[static_cast<size_t>(i)];
-      last = static_cast<int32_t>(i);
-      if (u < acc) return last;
-    }
-    return last;
-  }
+  if (p.top_k == 0 && p.top_p >= 1 && p.min_p == 0) return draw_unfiltered(logits, n_vocab, static_cast<float>(inv_t));
 
   // Candidates by logit, best first (ties: lower id), then the filters on the sorted list.
   std::vector<int32_t> ids;

@@ -45,6 +45,9 @@ class SamplerState {
   int32_t sample(float* logits, int64_t n_vocab);
 
  private:
+  // The draw without top-k, top-p or min-p: no sort, the tokens in id order.
+  int32_t draw_unfiltered(const float* logits, int64_t n_vocab, float inv_t);
+
   SamplingParams params_;
   std::unordered_map<int32_t, int32_t> seen_;       // prompt + output tokens (repetition penalty)
   std::unordered_map<int32_t, int32_t> generated_;  // output tokens -> count

@@ -211,7 +211,8 @@ void Scheduler::sample_token(Request* r, const float* logits, std::vector<Reques
   const int64_t n_vocab = runner_->n_vocab();
   RequestEvent e;
   e.id = r->id;
-  if (r->params.top_logprobs > 0) top_logprobs(logits, n_vocab, r->params.top_logprobs, &e.top_logprobs);
+  e.has_top_logprobs = r->params.top_logprobs > 0;
+  if (e.has_top_logprobs) top_logprobs(logits, n_vocab, r->params.top_logprobs, &e.top_logprobs);
   std::vector<float> row(logits, logits + n_vocab);
   const auto& stops = r->params.stop_ids;
   if (r->matcher) {
@@ -250,6 +251,7 @@ void Scheduler::sample_token(Request* r, const float* logits, std::vector<Reques
     r->matcher->accept(t);
     RequestEvent fe;
     fe.id = r->id;
+    fe.has_top_logprobs = r->params.top_logprobs > 0;  // no logits for it: an empty list
     stats_.grammar_forced_tokens += 1;
     if (!append_token(r, t, std::move(fe), events)) return;
   }

@@ -40,6 +40,7 @@ struct RequestEvent {
   uint64_t id = 0;
   int32_t token = -1;  // -1: no token in this event
   std::vector<std::pair<int32_t, float>> top_logprobs;
+  bool has_top_logprobs = false;  // the request asked for them (a forced token has none: empty)
   FinishReason finish = FinishReason::kNone;
   Status error;  // with kError
   int64_t prompt_tokens = 0;

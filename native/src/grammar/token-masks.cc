@@ -38,7 +38,7 @@ void top_frames(const Pda& pda, int32_t node, std::vector<int32_t>* positions) {
 }
 
 std::string canonical_key(const ByteGrammar& g, const std::vector<int32_t>& positions) {
-  constexpr size_t kMaxKey = size_t{1} << 16;
+  constexpr size_t kMaxKey = 4096;  // larger closures hold a tool's own schema: not worth sharing
   std::string key;
   std::unordered_map<int32_t, int32_t> renumber;
   std::vector<int32_t> queue;
