@@ -290,7 +290,7 @@ async function decodeWindow(engine, concurrency, request) {
   };
 }
 
-export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, rounds = 3, levels = [1, 16] } = {}) {
+export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, rounds = 4, levels = [1, 16] } = {}) {
   const entry = bfclEntries().find((e) => e.id === id);
   const engine = await Engine.load(makeCheckpoint(), { maxBatchTokens: 512 });
   const base = { messages: entry.messages, tools: entry.tools, maxTokens: tokens, temperature: 1 };
@@ -302,12 +302,14 @@ export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, round
   const warm = await engine.callTools(entry.messages, entry.tools, { toolChoice: 'required', maxTokens: 2, temperature: 1, seed: 0 });
   await engine.generate({ ...base, constrained: false, ignoreEos: true, maxTokens: 2, seed: 0 });
   const best = {};
+  const perRound = [];
   for (let round = 0; round < rounds; round++)
     for (const c of levels)
       for (const mode of round % 2 ? ['unconstrained', 'constrained'] : ['constrained', 'unconstrained']) {
         const r = await decodeWindow(engine, c, modes[mode]);
         const key = `${mode}/${c}`;
         const finish = r.results.map((x) => x.finishReason);
+        perRound.push({ round, key: `${mode}/${c}`, tokensPerSecond: r.tokensPerSecond, plainStepMs: r.plainStepMs, plainSteps: r.plainSteps, steps: r.steps });
         const prev = best[key];
         if (!prev || r.tokensPerSecond > prev.tokensPerSecond) best[key] = { ...r, results: undefined, finish, plainStepMs: prev?.plainStepMs ?? Infinity, plainMaskMs: prev?.plainMaskMs };
         // The plain-step time keeps its own best round (the fastest median).
@@ -335,7 +337,7 @@ export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, round
   };
   const kernels = engine.info().kernels;
   await engine.close();
-  return { id, tokens, rounds, kernels, promptTokens: warm.usage.promptTokens, best, real: { ...real, results: undefined }, whole };
+  return { id, tokens, rounds, kernels, promptTokens: warm.usage.promptTokens, best, perRound, real: { ...real, results: undefined }, whole };
 }
 
 // ---------------------------------------------------------------------------------------------
