@@ -19,7 +19,8 @@ import { normalizeTools } from '../dist/lib/tools/normalize.js';
 import type { ToolDefinition } from '../dist/lib/tools/types.js';
 import { repoRoot } from './helpers/fixtures.js';
 import { run } from './helpers/grammar.js';
-import { GrammarSampler, prng } from './helpers/grammar-sample.js';
+import { GrammarSampler } from './helpers/grammar-sample.js';
+import { prng } from './helpers/prng.js';
 
 /** The regular expression the validator checks `format` with (its schema's one check), if any. */
 function validatorPattern(format: string): RegExp | undefined {

@@ -5,17 +5,8 @@
 // every walk ends. The documents are in the grammar by construction.
 import { compileGrammar, type CompiledGrammar, type GbnfGrammar } from '../../dist/lib/grammar/index.js';
 import { CHAR, END, REF, setHas, type CharSet } from '../../dist/lib/grammar/compile.js';
+import { prng } from './prng.js';
 
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PALETTE = [
   ...'0123456789', ...'09', '-', '+', '.', ':', 'e', 'E', 'T', 't', 'Z', 'z', 'a', 'f', 'F', 'A', 'x', ' ', '_', '/', '\\', '"', 'u', 'n',
