@@ -12,6 +12,7 @@ import { parseToolCalls } from '../dist/lib/parse/parse.js';
 import { normalizeTools } from '../dist/lib/tools/normalize.js';
 import { tool } from '../dist/lib/tools/tool.js';
 import { checkCases } from './helpers/grammar.js';
+import { prng } from './helpers/prng.js';
 
 const tools = normalizeTools([
   {
@@ -30,17 +31,6 @@ const W = '{"name": "get_weather", "arguments": {"city": "Paris"}}';
 const A = '{"name": "math.add", "arguments": {"a": 1, "b": 2.5}}';
 const N = '{"name": "get_weather_now", "arguments": {}}';
 const Q = '{"name": "search", "arguments": {"query": "東京", "limit": 3}}';
-
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 t.test('xlam2 required: one or more calls in a bare array', async (t) => {
   const g = toolCallGrammar(tools, { format: 'xlam2', toolChoice: 'required' });

@@ -20,6 +20,7 @@ import type { ToolDefinition } from '../dist/lib/tools/types.js';
 import { firstAnswer } from './helpers/bfcl-answers.js';
 import { fixturePath, repoRoot } from './helpers/fixtures.js';
 import { byteSession } from './helpers/grammar.js';
+import { prng as rng } from './helpers/prng.js';
 
 type Dict = { [key: string]: LosslessJsonValue };
 
@@ -82,16 +83,6 @@ function bfclSamples(limit: number): Array<{ id: string; tools: ToolDefinition[]
     }
   }
   return out;
-}
-
-/** Mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 t.test('byte matching agrees with the reference on BFCL answers and corruptions of them', async (t) => {

@@ -27,8 +27,8 @@ t.test('strings: valid JSON strings only — unicode, escapes, no raw control ch
   );
 });
 
-t.test('numbers: JSON numbers; integers without fraction or exponent', async (t) => {
-  checkCases(t, S({ type: 'number' }), ['0', '-0', '12', '12.5', '-0.001', '1e10', '1E+2', '2.5e-3', '123456789012345678901234567890'], [
+t.test('numbers: finite JSON numbers; safe integers without fraction or exponent', async (t) => {
+  checkCases(t, S({ type: 'number' }), ['0', '-0', '12', '12.5', '-0.001', '1e10', '1E+2', '2.5e-3', '999999999999999.5e99', `0.${'1'.repeat(20)}`], [
     ['01', 1],
     ['+1', 0],
     ['.5', 0],
@@ -38,8 +38,17 @@ t.test('numbers: JSON numbers; integers without fraction or exponent', async (t)
     ['--1', 1],
     ['0x1F', 1],
     ['NaN', 0],
+    // Bounded so that JSON.parse never makes Infinity: 15 integral digits, 2 exponent digits.
+    ['1234567890123456', 15],
+    ['1e999', 4],
+    [`0.${'1'.repeat(21)}`, 22],
   ]);
-  checkCases(t, S({ type: 'integer' }), ['0', '-7', '42', '12345678901234567890'], [
+  checkCases(t, S({ type: 'integer' }), ['0', '-7', '42', '9007199254740991', '-9007199254740991', '999999999999999', '1000000000000000'], [
+    ['9007199254740992', 15],
+    ['-9007199254740992', 16],
+    ['9007199254740999', 15],
+    ['9017199254740991', 15],
+    ['12345678901234567', 16],
     ['1.0', 1],
     ['1e3', 1],
     ['-', 1],
@@ -70,10 +79,10 @@ t.test('boolean, null, const, enum with special characters', async (t) => {
   checkCases(t, S({ enum: [] }), [], [['""', 0], ['null', 0]]);
 });
 
-t.test('type arrays and nullable: ["string", "null"], ["integer", "null"], nullable: true', async (t) => {
+t.test('type arrays: ["string", "null"], ["integer", "null"]; OpenAPI nullable is not JSON Schema (the validator ignores it)', async (t) => {
   checkCases(t, S({ type: ['string', 'null'] }), ['"x"', 'null'], [['1', 0], ['nulls', 4]]);
   checkCases(t, S({ type: ['integer', 'null'] }), ['5', '-1', 'null'], [['5.5', 1], ['"5"', 0]]);
-  checkCases(t, S({ type: 'number', nullable: true }), ['5.5', 'null'], [['true', 0]]);
+  checkCases(t, S({ type: 'number', nullable: true }), ['5.5'], [['true', 0], ['null', 0]]);
   checkCases(t, S({ type: ['boolean', 'array'], items: { type: 'integer' } }), ['true', '[1, 2]', '[]'], [['["a"]', 1]]);
 });
 
@@ -161,35 +170,59 @@ t.test('arrays: items, prefixItems, minItems / maxItems', async (t) => {
 
 t.test('minLength / maxLength count characters, not bytes', async (t) => {
   const g = S({ type: 'string', minLength: 2, maxLength: 3 });
-  checkCases(t, g, ['"ab"', '"abc"', '"é😀"', '"東京都"', '"\\n\\t"', '"\\u00e9x"'], [['"a"', 2], ['"abcd"', 4], ['"😀"', 3], ['"東京都府"', 4], ['""', 1]]);
+  // A character beyond U+FFFF is one character (JSON Schema) but two UTF-16 units (zod's length):
+  // at least minLength characters, at most maxLength units.
+  checkCases(t, g, ['"ab"', '"abc"', '"é😀"', '"😀é"', '"東京都"', '"\\n\\t"', '"\\u00e9x"', '"\\ud83d\\ude00"'], [['"a"', 2], ['"abcd"', 4], ['"😀"', 3], ['"😀😀"', 3], ['"ab😀"', 3], ['"東京都府"', 4], ['""', 1]]);
+  checkCases(t, S({ type: 'string', maxLength: 1 }), ['""', '"a"'], [['"😀"', 1]]);
+  checkCases(t, S({ type: 'string', minLength: 1 }), ['"😀"', '"a"'], [['""', 1]]);
+  // Past a minLength of 100 (with a maxLength), the first minLength characters are one unit each (a subset).
+  checkCases(t, S({ type: 'string', minLength: 150, maxLength: 151 }), [`"${'a'.repeat(150)}"`, `"${'a'.repeat(150)}é"`], [[`"😀${'a'.repeat(149)}"`, 1], [`"${'a'.repeat(149)}😀"`, 150], [`"${'a'.repeat(151)}😀"`, 152]]);
   checkCases(t, S({ type: 'string', maxLength: 0 }), ['""'], [['"a"', 1]]);
   checkCases(t, S({ type: 'string', minLength: 10001, maxLength: 1e9 }), ['""', `"${'x'.repeat(20000)}"`], [['1', 0]]);
   checkCases(t, S({ type: 'array', minItems: 1e6 }), ['[]', '[1]'], [['{}', 0]]);
 });
 
-t.test('formats: date, time, date-time, uuid', async (t) => {
-  checkCases(t, S({ type: 'string', format: 'date' }), ['"2024-02-29"', '"1999-12-31"', '"2000-01-01"'], [
+t.test('formats: the validator\'s regular expressions — date, time, date-time, uuid, email, ...', async (t) => {
+  checkCases(t, S({ type: 'string', format: 'date' }), ['"2024-02-29"', '"1999-12-31"', '"2000-01-01"', '"2000-02-29"', '"2023-04-30"'], [
     ['"2024-13-01"', 7],
     ['"2024-00-01"', 7],
     ['"2024-01-32"', 10],
+    ['"2023-02-29"', 10],
+    ['"1900-02-29"', 10],
+    ['"2024-02-30"', 9],
+    ['"2024-04-31"', 10],
     ['"24-01-01"', 3],
     ['"2024/01/01"', 5],
     ['"2024-01-01T00:00:00Z"', 11],
   ]);
-  checkCases(t, S({ type: 'string', format: 'date-time' }), ['"2024-02-29T13:45:30Z"', '"2024-02-29T13:45:30.123+02:00"', '"2024-02-29t23:59:60.5-11:30"'], [
+  checkCases(t, S({ type: 'string', format: 'date-time' }), ['"2024-02-29T13:45:30Z"', '"2024-02-29T13:45:30.123+02:00"', '"2024-02-28T23:59:59.5-11:30"'], [
     ['"2024-02-29 13:45:30Z"', 11],
+    ['"2024-02-29t13:45:30Z"', 11],
     ['"2024-02-29T24:00:00Z"', 13],
+    ['"2024-02-29T23:59:60Z"', 18],
+    ['"2024-02-29T13:45:30z"', 20],
     ['"2024-02-29T13:45:30"', 20],
     ['"2024-02-29T13:45Z"', 17],
     ['"2024-02-29T13:45:30+2:00"', 22],
+    ['"2023-02-29T13:45:30Z"', 10],
   ]);
-  checkCases(t, S({ type: 'string', format: 'time' }), ['"08:30:00Z"', '"23:59:59.999+05:30"'], [['"8:30:00Z"', 1]]);
-  checkCases(t, S({ type: 'string', format: 'uuid' }), ['"123e4567-e89b-12d3-a456-426614174000"', '"123E4567-E89B-12D3-A456-426614174000"'], [
+  checkCases(t, S({ type: 'string', format: 'time' }), ['"08:30:00Z"', '"23:59:59.999+05:30"'], [['"8:30:00Z"', 1], ['"23:59:60Z"', 7], ['"08:30:00z"', 9], ['"08:30:00+24:00"', 11]]);
+  const uuid = ['"123e4567-e89b-12d3-a456-426614174000"', '"123E4567-E89B-12D3-A456-426614174000"', '"00000000-0000-0000-0000-000000000000"', '"ffffffff-ffff-ffff-ffff-ffffffffffff"'];
+  const badUuid: Array<[string, number]> = [
     ['"123e4567-e89b-12d3-a456-42661417400g"', 36],
     ['"123e4567e89b12d3a456426614174000"', 9],
     ['"123e4567-e89b-12d3-a456-4266141740001"', 37],
-  ]);
-  checkCases(t, S({ type: 'string', format: 'email' }), ['"not checked"'], []);
+    ['"123e4567-e89b-02d3-a456-426614174000"', 15],
+    ['"123e4567-e89b-12d3-c456-426614174000"', 20],
+    ['"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"', 15],
+  ];
+  checkCases(t, S({ type: 'string', format: 'uuid' }), uuid, badUuid);
+  checkCases(t, S({ type: 'string', format: 'guid' }), uuid, badUuid);
+  checkCases(t, S({ type: 'string', format: 'email' }), ['"a.b@example.com"', '"x_y+z@mail.co"'], [['"a@b"', 4], ['"@b.com"', 1], ['"a..b@c.de"', 3]]);
+  checkCases(t, S({ type: 'string', format: 'ipv4' }), ['"192.168.0.1"', '"0.0.0.0"'], [['"256.1.1.1"', 3], ['"01.1.1.1"', 2]]);
+  checkCases(t, S({ type: 'string', format: 'mac' }), ['"00:1A:2B:3C:4D:5E"', '"00:1a:2b:3c:4d:5e"'], [['"00:1A:2b"', 8]]);
+  // Formats the validator does not check with a regular expression alone, or not at all: any string.
+  for (const format of ['uri', 'hostname', 'duration', 'float', 'phone']) checkCases(t, S({ type: 'string', format }), ['"not checked"', '""'], [['1', 0]]);
 });
 
 t.test('patterns: the supported subset, anchored or not; others fall back to any string', async (t) => {
@@ -199,14 +232,18 @@ t.test('patterns: the supported subset, anchored or not; others fall back to any
   checkCases(t, S({ type: 'string', pattern: '^a' }), ['"a"', '"abc"'], [['"ba"', 1]]);
   checkCases(t, S({ type: 'string', pattern: 'z$' }), ['"z"', '"xyz"'], [['"zx"', 3]]);
   checkCases(t, S({ type: 'string', pattern: '^a"b\\\\c\\.d$' }), ['"a\\"b\\\\c.d"'], [['"a"', 2], ['"a\\"b\\\\cxd"', 8]]);
-  checkCases(t, S({ type: 'string', pattern: '^[^a-c]+$' }), ['"xyz"', '"\\n\\"q"', '"😀"'], [['"xa"', 2], ['""', 1]]);
+  // \u00HH only for the control characters the class holds; nothing beyond U+FFFF (one UTF-16 unit is half of it, without the u flag).
+  checkCases(t, S({ type: 'string', pattern: '^[^a-c]+$' }), ['"xyz"', '"\\n\\"q"', '"\\u001f\\u000A"'], [['"xa"', 2], ['""', 1], ['"\\u0061"', 5], ['"😀"', 1]]);
   checkCases(t, S({ type: 'string', pattern: '^\\w+@\\w+\\.(com|org)$' }), ['"me@example.com"', '"a_1@b.org"'], [['"me@ex-ample.com"', 6], ['"me@example.net"', 12]]);
-  checkCases(t, S({ type: 'string', pattern: '^.{2,3}$' }), ['"ab"', '"a😀c"'], [['"a\\nb"', 3], ['"abcd"', 4]]);
+  checkCases(t, S({ type: 'string', pattern: '^.{2,3}$' }), ['"ab"', '"aéc"'], [['"a\\nb"', 3], ['"abcd"', 4], ['"a😀c"', 2]]);
+  checkCases(t, S({ type: 'string', pattern: '^a$|^b+$' }), ['"a"', '"bbb"'], [['"ab"', 2], ['"c"', 1]]);
+  checkCases(t, S({ type: 'string', pattern: '^a|b$' }), ['"a"', '"axx"', '"xxb"'], [['"xxa"', 4]]);
+  checkCases(t, S({ type: 'string', pattern: '^😀x$' }), ['"😀x"'], [['"😀"', 3]]);
   checkCases(t, S({ type: 'string', pattern: '^(?:\\+\\d{1,3} )?\\(?\\d{3}\\)?[-. ]?\\d{4}$' }), ['"+1 (555) 1234"', '"555-1234"'], [['"55-1234"', 3]]);
   checkCases(t, S({ type: 'string', pattern: '^[a-z]+$', minLength: 5 }), ['"ab"'], [['"aB"', 2]]);
   checkCases(t, S({ type: 'string', pattern: '^a/b$' }), ['"a/b"', '"a\\/b"'], [['"a\\\\b"', 3]]);
   // Unsupported: backreferences, lookaround, \b, \p{...}: any string, never a rejection.
-  for (const pattern of ['(a)\\1', '^(?=a)', '\\bword\\b', '\\p{L}+', '^a|b$', '(a*)*']) {
+  for (const pattern of ['(a)\\1', '^(?=a)', '\\bword\\b', '\\p{L}+', '(a*)*', '[😀]', '^😀+$', '(^a)']) {
     const g = S({ type: 'string', pattern });
     checkCases(t, g, ['"anything"', '""'], [['1', 0]]);
   }
@@ -244,7 +281,7 @@ t.test('boolean schemas, empty schemas, unknown keywords and types', async (t) =
   checkCases(t, S({}), ['[]', 'false'], [['nope', 1]]);
   checkCases(t, S(false), [], [['null', 0], ['""', 0]]);
   checkCases(t, S({ type: 'string', description: 'd', default: 'x', examples: ['y'], 'x-custom': 1 }), ['"z"'], [['1', 0]]);
-  checkCases(t, S({ type: 'integer', minimum: 5, maximum: 10, multipleOf: 2 }), ['3', '11'], [['1.5', 1]]);
+  checkCases(t, S({ type: 'integer', minimum: 5, maximum: 10, multipleOf: 2 }), ['5', '7', '10'], [['1.5', 1], ['3', 0], ['11', 1]]);
   checkCases(t, S({ type: 'any' }), ['1', '"a"'], []);
   checkCases(t, S({ allOf: [{ type: 'integer' }] }), ['1'], [['"a"', 0]]);
   checkCases(t, S({ type: 'object', properties: { gone: false, here: { type: 'null' } } }), ['{"here": null}'], [['{"gone": 1}', 2]]);

@@ -6,17 +6,7 @@ import t from 'tap';
 
 import { parseToolCalls, ToolCallStreamParser, type ToolCallStreamEvent } from '../dist/lib/index.js';
 import { samples, tools } from './helpers/tool-samples.js';
-
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.js';
 
 /** Cuts `text` into chunks at UTF-16 code-unit positions (so surrogate pairs get split too). */
 function chunk(text: string, rnd: () => number, round: number): string[] {

@@ -36,3 +36,28 @@ t.test('xlam run: plain and streaming output agree for a seeded request', async 
   const both = xlam('run', '--model', model, '--prompt', 'x', '--messages', messages);
   t.equal(both.status, 2);
 });
+
+t.test('xlam call --tool-choice: a named tool is called, none calls nothing; --unconstrained frees it', async (t) => {
+  const sampling = join(dir, 'sampling-tools.json');
+  writeFileSync(sampling, JSON.stringify([
+    { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 8 } }, required: ['city'] } },
+    { name: 'get_time', description: 'Time', parameters: { type: 'object', properties: { zone: { enum: ['utc', 'cet'] } }, required: ['zone'] } },
+  ]));
+  const m = fixturePath('qwen2-sampling-bf16');
+  const named = xlam('call', '--model', m, '--messages', messages, '--tools', sampling, '--json', '--tool-choice', 'get_time', '--temperature', '1', '--seed', '3', '--max-tokens', '1500');
+  t.equal(named.status, 0, named.stderr);
+  const out = JSON.parse(named.stdout) as { calls: Array<{ name: string; error?: unknown }>; finishReason: string };
+  t.equal(out.finishReason, 'stop');
+  t.ok(out.calls.length > 0 && out.calls.every((c) => c.name === 'get_time' && !c.error), JSON.stringify(out.calls));
+  const none = xlam('call', '--model', m, '--messages', messages, '--tools', sampling, '--json', '--tool-choice', 'none', '--temperature', '1', '--seed', '3', '--max-tokens', '16');
+  t.equal(none.status, 0, none.stderr);
+  t.same((JSON.parse(none.stdout) as { calls: unknown[] }).calls, []);
+  const unknown = xlam('call', '--model', m, '--messages', messages, '--tools', sampling, '--tool-choice', 'nope');
+  t.not(unknown.status, 0);
+  t.match(unknown.stderr, /no tool named "nope"/);
+  const free = xlam('call', '--model', m, '--messages', messages, '--tools', sampling, '--json', '--unconstrained', '--temperature', '0', '--max-tokens', '4');
+  t.equal(free.status, 0, free.stderr);
+  t.equal((JSON.parse(free.stdout) as { finishReason: string }).finishReason, 'length');
+  const orphan = xlam('run', '--model', m, '--prompt', 'x', '--tool-choice', 'required');
+  t.equal(orphan.status, 2, 'tool flags without tools are a usage error');
+});

@@ -11,6 +11,7 @@ import { CleanupStream, cleanUpTokenization } from '../dist/lib/tokenizer/cleanu
 import { Tokenizer } from '../dist/lib/tokenizer/tokenizer.js';
 import { resolveClass } from '../dist/lib/tokenizer/transformers-compat.js';
 import { goldensDir, repoRoot } from './helpers/fixtures.js';
+import { prng as rng } from './helpers/prng.js';
 
 interface Case {
   ids: number[];
@@ -44,16 +45,6 @@ const load = async (name: string) => {
   if (!tokenizers.has(name)) tokenizers.set(name, await Tokenizer.fromDir(join(repoRoot, goldens.get(name)!.folder)));
   return tokenizers.get(name)!;
 };
-
-/** A small seeded PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A string for a test message (TAP lines must not hold C1 controls or line/paragraph separators). */
 const show = (text: string) =>

@@ -41,10 +41,26 @@ export function samplingFlags(values: { [K in keyof typeof SAMPLING_FLAGS]?: str
   return out;
 }
 
+/** The tool-choice flags of `run` (with --tools) and `call`. */
+const TOOL_FLAGS = { 'tool-choice': { type: 'string' }, unconstrained: { type: 'boolean', default: false } } as const;
+const TOOL_HELP: FlagHelp[] = [
+  ['--tool-choice C', "auto | required | none | a tool's name: whether the model may answer in text, must call, may not call, or must call that tool (default: auto)"],
+  ['--unconstrained', 'sample freely instead of constraining the answer to the tool-call grammar (default: constrained)'],
+];
+
+/** toolChoice / constrained from the tool flags. */
+function toolFlags(values: { 'tool-choice'?: string; unconstrained?: boolean }): Partial<GenerateRequest> {
+  const out: Partial<GenerateRequest> = {};
+  const c = values['tool-choice'];
+  if (c !== undefined) out.toolChoice = c === 'auto' || c === 'required' || c === 'none' ? c : { name: c };
+  if (values.unconstrained) out.constrained = false;
+  return out;
+}
+
 /** `xlam run`: generate from a prompt or a conversation (with tools), printing the text. */
 export const run: Command = {
-  usage: `xlam run --model DIR (--prompt TEXT | --messages FILE) [--tools FILE] [--stream]
-                [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
+  usage: `xlam run --model DIR (--prompt TEXT | --messages FILE) [--tools FILE [--tool-choice C] [--unconstrained]]
+                [--stream] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
   help: helpText(
     'Generates from a prompt or a conversation (rendered with the model\'s prompt format and tools) and prints the text.',
     [
@@ -52,6 +68,7 @@ export const run: Command = {
       ['--prompt TEXT', 'a plain text prompt (tokenized, no chat template); this or --messages'],
       ['--messages FILE', MESSAGES_HELP],
       ['--tools FILE', `${TOOLS_HELP} (default: none)`],
+      ...TOOL_HELP,
       ['--stream', 'print text as it is generated, each tool call when complete, then [finishReason] and usage (default: the text at the end)'],
       ...SAMPLING_HELP,
     ],
@@ -66,6 +83,7 @@ export const run: Command = {
         messages: { type: 'string' },
         tools: { type: 'string' },
         stream: { type: 'boolean', default: false },
+        ...TOOL_FLAGS,
         ...SAMPLING_FLAGS,
       },
       strict: true,
@@ -78,8 +96,9 @@ export const run: Command = {
     } else {
       const { messages, rawTools } = await readConversation(values.messages!, values.tools);
       request.messages = messages as ChatMessage[];
-      if (rawTools) request.tools = rawTools as ToolInput[];
+      if (rawTools) Object.assign(request, { tools: rawTools as ToolInput[] }, toolFlags(values));
     }
+    if (!request.tools && (values['tool-choice'] !== undefined || values.unconstrained)) throw new UsageError('--tool-choice and --unconstrained go with tools');
     const engine = await Engine.load(model);
     try {
       if (!values.stream) {
@@ -100,7 +119,7 @@ export const run: Command = {
 
 /** `xlam call`: the tool calls the model makes for a conversation. */
 export const call: Command = {
-  usage: `xlam call --model DIR --messages FILE --tools FILE [--json]
+  usage: `xlam call --model DIR --messages FILE --tools FILE [--tool-choice C] [--unconstrained] [--json]
                 [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
   help: helpText(
     'Asks the model for tool calls and prints them parsed and validated against the tools, with the other text, finishReason and usage.',
@@ -108,6 +127,7 @@ export const call: Command = {
       MODEL_FLAG,
       ['--messages FILE', `${MESSAGES_HELP}; required`],
       ['--tools FILE', `${TOOLS_HELP}; required`],
+      ...TOOL_HELP,
       ['--json', 'print one JSON line (default: indented JSON)'],
       ...SAMPLING_HELP,
     ],
@@ -116,14 +136,14 @@ export const call: Command = {
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { model: { type: 'string' }, messages: { type: 'string' }, tools: { type: 'string' }, json: { type: 'boolean', default: false }, ...SAMPLING_FLAGS },
+      options: { model: { type: 'string' }, messages: { type: 'string' }, tools: { type: 'string' }, json: { type: 'boolean', default: false }, ...TOOL_FLAGS, ...SAMPLING_FLAGS },
       strict: true,
     });
     const model = required(values.model, 'model', 'DIR');
     const { messages, rawTools } = await readConversation(required(values.messages, 'messages', 'FILE'), required(values.tools, 'tools', 'FILE'));
     const engine = await Engine.load(model);
     try {
-      const r = await engine.callTools(messages as ChatMessage[], (rawTools ?? []) as ToolInput[], samplingFlags(values));
+      const r = await engine.callTools(messages as ChatMessage[], (rawTools ?? []) as ToolInput[], { ...samplingFlags(values), ...toolFlags(values) });
       const out = { calls: r.calls.map(({ id, name, arguments: a, error }) => ({ id, name, arguments: a, ...(error ? { error } : {}) })), text: r.text, finishReason: r.finishReason, usage: r.usage };
       process.stdout.write(values.json ? JSON.stringify(out) + '\n' : `${JSON.stringify(out, null, 2)}\n`);
     } finally {

@@ -8,14 +8,21 @@
  *   a class only `\d \w \s`), `.` (any character but a line terminator);
  * - groups `( )`, `(?: )`, `(?<name> )`; alternation `|`;
  * - quantifiers `? * + {m} {m,} {m,n}`, greedy or lazy (same language);
- * - `^` at the very start and `$` at the very end. Without them the pattern may match anywhere:
- *   any characters may come before (no `^`) or after (no `$`) the match.
+ * - `^` at the start and `$` at the end of a top-level alternative (`^a$|^b$`; `^a|b$` is
+ *   `(^a)|(b$)`). Without them the alternative may match anywhere: any characters may come before
+ *   (no `^`) or after (no `$`) the match.
  *
  * Anything else — backreferences, lookaround, `\b`, `\p{...}`, `^`/`$` elsewhere, a `*` or `+` on
  * something that can match the empty string — makes {@link patternToGrammar} return undefined
  * (the caller then allows any string). A character the pattern allows is written as JSON writes
- * it: as itself, or escaped when it must be (`\"`, `\\`, control characters; `/` also as `\/`);
- * other `\uHHHH` spellings of ordinary characters are not accepted.
+ * it: as itself, or escaped when it must be (`\"`, `\\`, control characters as a short escape or
+ * `\u00HH`; `/` also as `\/`); other `\uHHHH` spellings of ordinary characters are not accepted.
+ *
+ * The validator (`new RegExp(pattern)` in zod) runs patterns without the `u` flag, on UTF-16
+ * units, where a character beyond U+FFFF is two units: `.`, negated classes and `\D \W \S` match
+ * only characters up to U+FFFF here (the same strings under both readings), and a character
+ * beyond U+FFFF in a class or before a quantifier (`[😀]`, `😀+`: one unit of it, in JavaScript)
+ * is unsupported.
  */
 import { alt, charClass, lit, repeat, seq, type GbnfExpr } from './gbnf.js';
 
@@ -25,6 +32,14 @@ type Ranges = Array<[number, number]>;
 interface Part {
   expr: GbnfExpr;
   nullable: boolean;
+  /** A character beyond U+FFFF: two UTF-16 units, so a quantifier after it applies to its second half only. */
+  astral?: boolean;
+}
+
+/** One top-level alternative of a pattern, with its anchors. */
+interface Branch extends Part {
+  start: boolean;
+  end: boolean;
 }
 
 const DIGITS: Ranges = [[0x30, 0x39]];
@@ -36,7 +51,8 @@ const CHAR_ESCAPES: Record<string, number> = { t: 0x09, n: 0x0a, r: 0x0d, f: 0x0
 /** Characters JSON must escape: `"`, `\` and the control characters. */
 const MUST_ESCAPE: Ranges = [[0, 0x1f], [0x22, 0x22], [0x5c, 0x5c]];
 const SHORT_ESCAPES: Array<[number, string]> = [[0x22, '"'], [0x5c, '\\'], [0x2f, '/'], [0x08, 'b'], [0x0c, 'f'], [0x0a, 'n'], [0x0d, 'r'], [0x09, 't']];
-const HEX = charClass([[0x30, 0x39], [0x41, 0x46], [0x61, 0x66]]);
+/** The characters beyond U+FFFF (two UTF-16 units each). */
+const ASTRAL: [number, number] = [0x10000, 0x10ffff];
 
 function inRanges(ranges: Ranges, cp: number): boolean {
   return ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
@@ -57,8 +73,13 @@ function subtract(ranges: Ranges, cuts: Ranges): Ranges {
   return out;
 }
 
-/** The JSON spellings of one character out of a set (`negated`: all but `ranges`). */
+/**
+ * The JSON spellings of one character out of a set (`negated`: all but `ranges`). Characters
+ * beyond U+FFFF are never in a negated set: the validator runs patterns without the `u` flag,
+ * where `.` or `[^a]` matches one UTF-16 unit, half of such a character.
+ */
 function jsonChars(ranges: Ranges, negated: boolean): GbnfExpr {
+  if (negated) ranges = [...ranges, ASTRAL];
   const has = (cp: number) => inRanges(ranges, cp) !== negated;
   if (!negated && ranges.length === 1 && ranges[0]![0] === ranges[0]![1] && !inRanges(MUST_ESCAPE, ranges[0]![0]) && ranges[0]![0] !== 0x2f) {
     return lit(String.fromCodePoint(ranges[0]![0]));
@@ -67,9 +88,18 @@ function jsonChars(ranges: Ranges, negated: boolean): GbnfExpr {
   const raw = negated ? charClass([...ranges, ...MUST_ESCAPE], true) : charClass(subtract(ranges, MUST_ESCAPE));
   if (raw.negated || raw.ranges.length > 0) options.push(raw);
   for (const [cp, e] of SHORT_ESCAPES) if (has(cp)) options.push(lit(`\\${e}`));
-  let control = false;
-  for (let cp = 0; cp < 0x20 && !control; cp++) control = has(cp);
-  if (control) options.push(seq(lit('\\u'), repeat(HEX, 4, 4)));
+  // The control characters in the set, as `\u00HH` (either case of hex digit).
+  for (const high of [0, 1]) {
+    const low: Ranges = [];
+    for (let d = 0; d < 16; d++) {
+      if (!has(high * 16 + d)) continue;
+      const lower = d.toString(16).codePointAt(0)!;
+      const upper = d.toString(16).toUpperCase().codePointAt(0)!;
+      low.push([lower, lower]);
+      if (upper !== lower) low.push([upper, upper]);
+    }
+    if (low.length > 0) options.push(seq(lit(`\\u00${high}`), charClass(low)));
+  }
   return options.length === 0 ? charClass([]) : alt(...options);
 }
 
@@ -81,8 +111,11 @@ class RegexParser {
     return this.src[this.pos];
   }
 
+  /** Group nesting depth: `^` and `$` are anchors only at the edges of a top-level alternative. */
+  depth = 0;
+
   /** The branches of `concat ('|' concat)*`. */
-  branches(): Part[] {
+  branches(): Branch[] {
     const parts = [this.concat()];
     while (this.peek() === '|') {
       this.pos++;
@@ -96,15 +129,23 @@ class RegexParser {
     return parts.length === 1 ? parts[0]! : { expr: alt(...parts.map((p) => p.expr)), nullable: parts.some((p) => p.nullable) };
   }
 
-  concat(): Part {
+  concat(): Branch {
     const items: Part[] = [];
+    const start = this.depth === 0 && this.peek() === '^';
+    if (start) this.pos++;
+    let end = false;
     for (;;) {
       const c = this.peek();
       if (c === undefined || c === '|' || c === ')') break;
-      if (c === '$' && this.pos === this.src.length - 1) break;
+      if (c === '$' && this.depth === 0 && (this.pos === this.src.length - 1 || this.src[this.pos + 1] === '|')) {
+        this.pos++;
+        end = true;
+        break;
+      }
       items.push(this.quantified(this.atom()));
     }
-    return { expr: seq(...items.map((i) => i.expr)), nullable: items.every((i) => i.nullable) };
+    if (this.depth > 0 && (start || end)) throw new Unsupported('anchor inside a group');
+    return { expr: seq(...items.map((i) => i.expr)), nullable: items.every((i) => i.nullable), start, end };
   }
 
   /** The `{m}`, `{m,}`, `{m,n}` at the current position, or undefined when `{` is a literal there. */
@@ -129,6 +170,7 @@ class RegexParser {
       if (q) this.pos++;
       else if (c === '{') q = this.braces();
       if (!q) return item;
+      if (item.astral) throw new Unsupported('a quantifier after a character beyond U+FFFF');
       if (this.peek() === '?') this.pos++; // lazy: the same language
       if (q[1] === null && item.nullable) throw new Unsupported('unbounded repetition of something that can be empty');
       item = { expr: repeat(item.expr, q[0], q[1]), nullable: item.nullable || q[0] === 0 };
@@ -159,17 +201,19 @@ class RegexParser {
     if (c === '{' && /^\{\d+(,\d*)?\}/.test(this.src.slice(this.pos))) throw new Unsupported('quantifier without an item');
     const cp = this.src.codePointAt(this.pos)!;
     this.pos += cp > 0xffff ? 2 : 1;
-    return { expr: jsonChars([[cp, cp]], false), nullable: false };
+    return { expr: jsonChars([[cp, cp]], false), nullable: false, astral: cp > 0xffff };
   }
 
   group(): Part {
     this.pos++;
+    this.depth++;
     if (this.src.startsWith('?:', this.pos)) this.pos += 2;
     else if (/^\?<[A-Za-z_$][\w$]*>/.test(this.src.slice(this.pos))) this.pos = this.src.indexOf('>', this.pos) + 1;
     else if (this.peek() === '?') throw new Unsupported('lookaround');
     const inner = this.alternation();
     if (this.peek() !== ')') throw new Unsupported('unclosed group');
     this.pos++;
+    this.depth--;
     return inner;
   }
 
@@ -217,7 +261,8 @@ class RegexParser {
       return this.escapedChar();
     }
     const cp = this.src.codePointAt(this.pos)!;
-    this.pos += cp > 0xffff ? 2 : 1;
+    if (cp > 0xffff) throw new Unsupported('a character beyond U+FFFF in a class (two UTF-16 units without the u flag)');
+    this.pos += 1;
     return cp;
   }
 
@@ -257,17 +302,11 @@ class RegexParser {
 export function patternToGrammar(pattern: string, anyChar: GbnfExpr): GbnfExpr | undefined {
   try {
     const p = new RegexParser(pattern);
-    const anchoredStart = p.peek() === '^';
-    if (anchoredStart) p.pos++;
     const branches = p.branches();
-    const anchoredEnd = p.peek() === '$';
-    if (anchoredEnd) p.pos++;
     if (p.pos !== pattern.length) throw new Unsupported(`unexpected ${p.peek()}`);
-    // `^a|b$` anchors each branch on one side only: not supported.
-    if (branches.length > 1 && (anchoredStart || anchoredEnd)) throw new Unsupported('anchors on alternatives');
-    const body = alt(...branches.map((b) => b.expr));
+    // Each top-level alternative is anchored on its own: `^a|b$` is `(^a)|(b$)`.
     const any = repeat(anyChar, 0, null);
-    return seq(...(anchoredStart ? [] : [any]), body, ...(anchoredEnd ? [] : [any]));
+    return alt(...branches.map((b) => seq(...(b.start ? [] : [any]), b.expr, ...(b.end ? [] : [any]))));
   } catch (err) {
     if (err instanceof Unsupported) return undefined;
     throw err;

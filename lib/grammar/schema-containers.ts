@@ -21,8 +21,9 @@ interface TrieNode {
 
 /**
  * The JSON string of an object key that is none of `names` (llama.cpp's `_not_strings`, made
- * exact: a proper prefix of a name is allowed too). Keys are matched as written; a name whose
- * JSON spelling needs an escape is not excluded.
+ * exact: a proper prefix of a name is allowed too). Keys are matched as written, so where a key
+ * could still become a name, its next character is not an escape (`"\u0061"` is `"a"` once
+ * parsed); a name whose JSON spelling needs an escape is not excluded.
  */
 export function keyNotIn(json: JsonRules, names: readonly string[]): GbnfExpr {
   const root: TrieNode = { end: false, children: new Map() };
@@ -41,7 +42,8 @@ export function keyNotIn(json: JsonRules, names: readonly string[]): GbnfExpr {
     const options: GbnfExpr[] = [];
     for (const [ch, child] of [...node.children].sort(([a], [b]) => (a < b ? -1 : 1))) options.push(seq(lit(ch), visit(child)));
     const others = charClass([[0x22, 0x22], [0x5c, 0x5c], [0, 0x1f], ...[...node.children.keys()].map((c): [number, number] => [c.codePointAt(0)!, c.codePointAt(0)!])], true);
-    options.push(seq(alt(others, json.escape()), star(json.char())));
+    // Where a name may go on, no escape: `\u0061` could spell the name's next character.
+    options.push(seq(node.children.size > 0 ? others : alt(others, json.escape()), star(json.char())));
     if (!node.end) options.push(empty());
     return alt(...options);
   };

@@ -1,7 +1,10 @@
 /**
  * JSON Schema → GBNF: the grammar of the JSON texts a schema accepts, for the keywords real tools
  * use. Values are written as JSON; whitespace is allowed (bounded, see `ws` in
- * {@link JsonRules}) only after `{ [ , :` and before `} ]`.
+ * {@link JsonRules}) only after `{ [ , :` and before `} ]`. What the grammar enforces, it enforces
+ * as the argument validator (zod's `z.fromJSONSchema`, parse/validate.ts) reads the schema, so a
+ * call the grammar allows passes validation (test/grammar-validate.test.ts samples the grammars
+ * to check it); the keywords listed as not enforced are still checked by the validator.
  *
  * Keywords, in the order they are looked at:
  * - boolean schemas: `true` (and `{}`) is any JSON value, `false` nothing.
@@ -13,17 +16,25 @@
  * - `anyOf`, `oneOf`: any of the branches (`oneOf`'s "exactly one" is not enforced); keywords
  *   beside them are ignored. `allOf` with one schema (and no `type`) is that schema; other
  *   `allOf`s are ignored.
- * - `type` (a name or a list, e.g. `["string", "null"]`; OpenAPI's `nullable: true` adds null).
+ * - `type` (a name or a list, e.g. `["string", "null"]`). OpenAPI's `nullable` is not JSON
+ *   Schema, and the validator ignores it: it adds no null.
  *   Without `type`: `properties` / `required` / `additionalProperties` mean an object, `items` /
  *   `prefixItems` an array, anything else any JSON value. An unknown type name means any value.
- * - strings: `format` date / time / date-time / uuid (other formats: any string), else a
- *   supported `pattern` (see `regex.ts`; an unsupported one: any string), else `minLength` /
- *   `maxLength`, counted in characters (code points; an escape is one character, so an escaped
- *   surrogate pair counts two; bounds above {@link MAX_COUNT} are not enforced, nor are those
- *   of `minItems` / `maxItems`). When several are given, the first in this list wins, so the
- *   grammar may accept strings the others reject — never the reverse.
- * - numbers: JSON numbers; `integer` has no fraction and no exponent (`1.0` is not an integer
- *   here). `minimum`, `maximum`, `multipleOf` are not enforced.
+ * - strings: `format` as the validator checks it (date, time, date-time, uuid, email, ...: see
+ *   `FORMAT_PATTERNS` in json-rules.ts; other formats: any string), else a supported `pattern`
+ *   (see `regex.ts`; an unsupported one: any string), else `minLength` / `maxLength`: at least
+ *   `minLength` characters (code points, as JSON Schema counts) and at most `maxLength` UTF-16
+ *   units (as zod counts: a character beyond U+FFFF is two), so both readings accept the string;
+ *   an escape is one character and one unit (an escaped surrogate pair: two). Bounds above
+ *   {@link MAX_COUNT} are not enforced, nor are those of `minItems` / `maxItems`. When several
+ *   are given, the first in this list wins, so the grammar may accept strings the others
+ *   reject — never the reverse.
+ * - numbers (see numbers.ts): `integer` is a safe integer (|n| ≤ 2^53 − 1, as zod's `.int()`)
+ *   within `minimum` / `maximum` / `exclusiveMinimum` / `exclusiveMaximum` (numeric, or draft-4
+ *   booleans), exactly, with no fraction and no exponent (`1.0` is not an integer here);
+ *   `number` is finite: at most 15 integral digits, 20 fraction digits and a 2-digit exponent
+ *   (`1e999` would be Infinity); with bounds, no exponent and the values within them whose whole
+ *   unit interval is (plus the integers). `multipleOf` is not enforced.
  * - objects: `properties` in the schema's order (a fixed order: other orders are rejected),
  *   `required` ones always, the others optional; required names without a `properties` entry
  *   take any value, after the declared ones. `additionalProperties`: `false` none; `true` or a
@@ -31,11 +42,20 @@
  *   `properties` is given and the `strict` option is on (the default, as llama.cpp and XGrammar:
  *   JSON Schema itself would allow any other key), any when it is not (`{type: "object"}` is any
  *   object).
- *   `patternProperties` allows other keys with any value. `minProperties` / `maxProperties`,
- *   `dependentRequired` etc. are not enforced.
+ *   `patternProperties` with one pattern (and no `additionalProperties: false`) allows other
+ *   keys whose value matches that pattern's schema, whatever the key; with several, no other
+ *   key (a declared property whose name matches a pattern is not held to its schema).
+ *   `minProperties` / `maxProperties`, `propertyNames`, `dependentRequired` etc. are not enforced.
  * - arrays: `items`, `prefixItems` (and the draft-4 array form of `items` with
  *   `additionalItems`), `minItems`, `maxItems`. `uniqueItems`, `contains` are not enforced.
  * - every other keyword (`description`, `default`, `title`, `examples`, ...) is ignored.
+ *
+ * Known differences with the validator, where the grammar allows more: `oneOf` values matching
+ * several branches, `allOf` of several schemas, `anyOf` / `oneOf` beside a `type`, `multipleOf`,
+ * `uniqueItems`, `contains`, unsupported patterns, a `pattern` beside a `format` or length bounds
+ * beside either, formats zod checks otherwise than with one regular expression (`uri`,
+ * `hostname`, `ipv6`, ...), object and array `const` / `enum` values (zod compares them by
+ * identity, so no JSON value matches them).
  *
  * A schema that refers to itself before any character (`{"$ref": "#"}`, `$defs` a → b → a, an
  * `anyOf` branch that is the schema itself) describes no finite JSON; its grammar is left
@@ -44,6 +64,7 @@
 import { XlamInvalidArgumentError } from '../errors.js';
 import { alt, charClass, lit, repeat, seq, type GbnfExpr, type GbnfGrammar, type GbnfRef } from './gbnf.js';
 import { JsonRules } from './json-rules.js';
+import { integerGrammar, numberGrammar, schemaBounds } from './numbers.js';
 import { patternToGrammar } from './regex.js';
 import { RuleSet } from './rules.js';
 import { arrayGrammar, keyNotIn, objectGrammar, type Member } from './schema-containers.js';
@@ -133,7 +154,6 @@ export class SchemaConverter {
     else if ('properties' in s || 'required' in s || 'additionalProperties' in s) types = ['object'];
     else if ('items' in s || 'prefixItems' in s) types = ['array'];
     else return this.json.value();
-    if (s.nullable === true && !types.includes('null')) types = [...types, 'null'];
     if (types.length === 0) return charClass([]);
     return alt(...types.map((t) => this.typed(t, s, doc, hint)));
   }
@@ -141,8 +161,14 @@ export class SchemaConverter {
   private typed(type: unknown, s: SchemaObject, doc: unknown, hint: string): GbnfExpr {
     switch (type) {
       case 'string': return this.string(s, hint);
-      case 'number': return this.json.number();
-      case 'integer': return this.json.integer();
+      case 'number': {
+        const b = schemaBounds(s);
+        return b ? numberGrammar(b) : this.json.number();
+      }
+      case 'integer': {
+        const b = schemaBounds(s);
+        return b ? integerGrammar(b) : this.json.integer();
+      }
       case 'boolean': return this.json.boolean();
       case 'null': return this.json.null();
       case 'object': return this.object(s, doc, hint);
@@ -177,7 +203,8 @@ export class SchemaConverter {
     const min = count(s.minLength) ?? 0;
     const max = count(s.maxLength) ?? null;
     if (max !== null && max < min) return charClass([]);
-    if (min > 0 || max !== null) return seq(lit('"'), repeat(this.json.char(), min, max), lit('"'));
+    if (max !== null) return seq(lit('"'), this.json.charsBetween(min, max), lit('"'));
+    if (min > 0) return seq(lit('"'), repeat(this.json.char(), min, null), lit('"'));
     return this.json.string();
   }
 
@@ -195,7 +222,13 @@ export class SchemaConverter {
     }
     for (const name of required) if (!properties || !Object.hasOwn(properties, name)) members.push({ name, required: true, value: this.json.value() });
     let extra: GbnfExpr | null;
-    if (patterned || ap === true || (ap === undefined && (!properties || !this.strict))) extra = this.json.value();
+    if (patterned) {
+      // The validator checks keys that match a pattern against its schema: with one pattern, any
+      // other key whose value matches that schema passes whatever the key; with more, or with
+      // `additionalProperties: false` (keys must then match a pattern), no other key is written.
+      const patterns = Object.values(s.patternProperties as SchemaObject);
+      extra = patterns.length === 1 && ap !== false ? this.convert(patterns[0], doc, `${r.name}-extra`) : null;
+    } else if (ap === true || (ap === undefined && (!properties || !this.strict))) extra = this.json.value();
     else if (ap === undefined || ap === false) extra = null;
     else extra = this.convert(ap, doc, `${r.name}-extra`);
     const additional = extra && { key: this.rules.add(`${r.name}-extra-key`, keyNotIn(this.json, members.map((m) => m.name))), value: extra };

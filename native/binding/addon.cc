@@ -22,7 +22,6 @@ namespace {
 using xlam::Status;
 using xlam::binding::arg_error;
 using xlam::binding::get_int;
-using xlam::binding::get_typed;
 using xlam::binding::make_error;
 
 // Runs a job off the event loop; converts C++ exceptions (allocation failure) into a Status.
@@ -156,13 +155,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     if (!open(env)) return env.Undefined();
     std::vector<uint8_t> data, allowed;
     std::vector<uint32_t> offsets;
-    if (info.Length() != 3 || !get_typed(env, info[0], napi_uint8_array, "data", &data) ||
-        !get_typed(env, info[1], napi_uint32_array, "offsets", &offsets) ||
-        !get_typed(env, info[2], napi_uint8_array, "allowed", &allowed)) {
-      if (!env.IsExceptionPending())
-        arg_error(env, "setTokenBytes(data, offsets, allowed) takes three typed arrays").ThrowAsJavaScriptException();
+    if (!xlam::binding::get_token_bytes(info, 0, "setTokenBytes(data, offsets, allowed)", &data, &offsets, &allowed))
       return env.Undefined();
-    }
     Status st = engine_->set_token_bytes(std::move(data), std::move(offsets), std::move(allowed));
     if (!st.ok()) make_error(env, st).ThrowAsJavaScriptException();
     return env.Undefined();

@@ -67,6 +67,18 @@ bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t
   return true;
 }
 
+bool get_token_bytes(const Napi::CallbackInfo& info, size_t first, const char* usage, std::vector<uint8_t>* data,
+                     std::vector<uint32_t>* offsets, std::vector<uint8_t>* allowed) {
+  Napi::Env env = info.Env();
+  if (info.Length() != first + 3 || !get_typed(env, info[first], napi_uint8_array, "data", data) ||
+      !get_typed(env, info[first + 1], napi_uint32_array, "offsets", offsets) ||
+      !get_typed(env, info[first + 2], napi_uint8_array, "allowed", allowed)) {
+    if (!env.IsExceptionPending()) arg_error(env, std::string(usage) + " takes three typed arrays").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
 bool get_grammar(Napi::Env env, Napi::Value v, ByteGrammar* g) {
   if (!v.IsObject()) {
     arg_error(env, "grammar must be a byte grammar object").ThrowAsJavaScriptException();

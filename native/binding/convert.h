@@ -35,6 +35,11 @@ bool get_typed(Napi::Env env, Napi::Value v, napi_typedarray_type type, const ch
   return true;
 }
 
+// The vocabulary's token bytes from info[first..first+2]: data (Uint8Array), offsets
+// (Uint32Array), allowed (Uint8Array); false with a pending JS exception (`usage` names the call).
+bool get_token_bytes(const Napi::CallbackInfo& info, size_t first, const char* usage, std::vector<uint8_t>* data,
+                     std::vector<uint32_t>* offsets, std::vector<uint8_t>* allowed);
+
 // A ByteGrammar object (lib/grammar/bytes.ts) into the engine's struct (shape checks only;
 // validate_grammar checks the contents).
 bool get_grammar(Napi::Env env, Napi::Value v, ByteGrammar* out);

@@ -28,13 +28,7 @@ class GrammarSession : public Napi::ObjectWrap<GrammarSession> {
     Napi::Env env = info.Env();
     std::vector<uint8_t> data, allowed;
     std::vector<uint32_t> offsets;
-    if (info.Length() != 3 || !get_typed(env, info[0], napi_uint8_array, "data", &data) ||
-        !get_typed(env, info[1], napi_uint32_array, "offsets", &offsets) ||
-        !get_typed(env, info[2], napi_uint8_array, "allowed", &allowed)) {
-      if (!env.IsExceptionPending())
-        arg_error(env, "new GrammarSession(data, offsets, allowed) takes three typed arrays").ThrowAsJavaScriptException();
-      return;
-    }
+    if (!get_token_bytes(info, 0, "new GrammarSession(data, offsets, allowed)", &data, &offsets, &allowed)) return;
     if (offsets.size() != allowed.size() + 1) {
       arg_error(env, "offsets must have one entry more than allowed").ThrowAsJavaScriptException();
       return;
