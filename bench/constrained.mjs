@@ -379,7 +379,7 @@ export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sam
     const failures = [];
     const kinds = new Map();
     let done = 0;
-    let valid = 0, calls = 0, completionTokens = 0, promptTokens = 0, tooLong = 0, shortRoom = 0;
+    let valid = 0, calls = 0, completionTokens = 0, promptTokens = 0, tooLong = 0, shortRoom = 0, lengthShortRoom = 0;
     const t0 = performance.now();
     await pool(entries, concurrency, async (e, i) => {
       // The prompt and maxTokens must fit the context: what is left of it, at most maxTokens.
@@ -392,6 +392,7 @@ export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sam
       if (room < maxTokens) shortRoom++;
       const r = await engine.callTools(e.messages, e.tools, { toolChoice: 'required', temperature: 1, seed: 1000 * k + i, maxTokens: room, logitBias });
       finish[r.finishReason] = (finish[r.finishReason] ?? 0) + 1;
+      if (r.finishReason === 'length' && room < maxTokens) lengthShortRoom++;
       calls += r.calls.length;
       completionTokens += r.usage.completionTokens;
       promptTokens += r.usage.promptTokens;
@@ -406,7 +407,7 @@ export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sam
     const wallMs = performance.now() - t0;
     const s = engine.stats();
     await engine.close();
-    out.push({ name, vocab, context, stride, entries: entries.length, tooLong, shortRoom, calls, valid, finish, completionTokens, promptTokens, wallMs, failures, failureKinds: [...kinds].sort((a, b) => b[1] - a[1]), stats: s });
+    out.push({ name, vocab, context, stride, entries: entries.length, tooLong, shortRoom, lengthShortRoom, calls, valid, finish, completionTokens, promptTokens, wallMs, failures, failureKinds: [...kinds].sort((a, b) => b[1] - a[1]), stats: s });
   }
   return out;
 }
@@ -468,7 +469,19 @@ export function constrainedFigures({ masks, decode, bfcl }) {
         `while all 16 decode: ${t(r.maskMs / r.steps)} of masks per step against ${t(r.stepMs)}. ${w.stopped} of the 16 calls ended (the rest reached maxTokens).`,
     );
     const early = [1, 16].map((c) => b[`constrained/${c}`]?.stops ?? 0).reduce((x, y) => x + y, 0);
-    lines.splice(lines.length - 2, 0, '', `Constrained calls that ended before maxTokens in these rounds: ${early}.`);
+    const spread = [1, 16]
+      .filter((c) => b[`constrained/${c}`])
+      .map((c) => {
+        const of = (mode) => (decode.perRound ?? []).filter((p) => p.key === `${mode}/${c}`).map((p) => (ok(p.plainStepMs) ? p.plainStepMs.toFixed(0) : '–')).join(', ');
+        return `concurrency ${c}: constrained ${of('constrained')}, unconstrained ${of('unconstrained')}`;
+      });
+    lines.splice(
+      lines.length - 2,
+      0,
+      '',
+      `Plain-step medians of each round, in ms (the noise between rounds): ${spread.join('; ')}. ` +
+        `Constrained calls that ended before maxTokens in these rounds: ${early}.`,
+    );
   }
   if (bfcl) {
     lines.push(
@@ -488,6 +501,11 @@ export function constrainedFigures({ masks, decode, bfcl }) {
     );
     const reasons = bfcl.flatMap((m) => m.failureKinds.map(([k, c]) => `${m.name}: ${c} × ${k}`));
     if (reasons.length) lines.push('', `Invalid outputs by reason: ${reasons.join('; ')}.`);
+    lines.push(
+      '',
+      `'length' finishes whose prompt left less than maxTokens (2,048) of the context: ` +
+        `${bfcl.map((m) => `${m.name} ${m.lengthShortRoom ?? '–'} of ${m.finish.length ?? 0}`).join(', ')}.`,
+    );
   }
   return lines;
 }
