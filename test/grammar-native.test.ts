@@ -27,19 +27,8 @@ type Dict = { [key: string]: LosslessJsonValue };
 /** A session over a tokenizer's vocabulary: special and empty tokens are not allowed. */
 function sessionFor(tok: Tokenizer): { session: NativeGrammarSession; views: readonly Uint8Array[]; allowed: Uint8Array } {
   const views = tok.allTokenBytes();
-  let total = 0;
-  for (const v of views) total += v.length;
-  const data = new Uint8Array(total);
-  const offsets = new Uint32Array(views.length + 1);
-  const allowed = new Uint8Array(views.length);
-  let o = 0;
-  views.forEach((v, i) => {
-    offsets[i] = o;
-    data.set(v, o);
-    o += v.length;
-    allowed[i] = v.length > 0 && !tok.isSpecialToken(i) ? 1 : 0;
-  });
-  offsets[views.length] = o;
+  const { data, offsets } = tok.tokenBytesTable();
+  const allowed = Uint8Array.from(views, (v, i) => (v.length > 0 && !tok.isSpecialToken(i) ? 1 : 0));
   return { session: new (native().GrammarSession)(data, offsets, allowed), views, allowed };
 }
 

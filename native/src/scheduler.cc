@@ -113,6 +113,7 @@ SchedulerStats Scheduler::stats() const {
   s.kv_blocks_used = cache_->blocks().used_count();
   s.kv_blocks_cached = cache_->blocks().cached_count();
   const GrammarStats& g = grammar_.stats();
+  s.grammar_masks = g.masks;
   s.grammar_entries_built = g.entries_built;
   s.grammar_entries_shared = g.entries_shared;
   return s;
@@ -213,7 +214,8 @@ void Scheduler::sample_token(Request* r, const float* logits, std::vector<Reques
   e.id = r->id;
   e.has_top_logprobs = r->params.top_logprobs > 0;
   if (e.has_top_logprobs) top_logprobs(logits, n_vocab, r->params.top_logprobs, &e.top_logprobs);
-  std::vector<float> row(logits, logits + n_vocab);
+  std::vector<float>& row = row_;
+  row.assign(logits, logits + n_vocab);
   const auto& stops = r->params.stop_ids;
   if (r->matcher) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -227,7 +229,6 @@ void Scheduler::sample_token(Request* r, const float* logits, std::vector<Reques
     }
     const bool complete = r->matcher->complete();
     for (int32_t s : stops) row[static_cast<size_t>(s)] = complete ? logits[s] : -INFINITY;
-    stats_.grammar_masks += 1;
     stats_.grammar_mask_ns +=
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
   }

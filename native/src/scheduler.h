@@ -122,6 +122,7 @@ class Scheduler {
   SchedulerStats stats_;
   std::vector<float> logits_;
   GrammarContext grammar_;
+  std::vector<float> row_;       // the logits row being sampled
   std::vector<uint64_t> mask_;
   std::vector<int32_t> forced_;
 };
