@@ -130,21 +130,10 @@ function answeredEntries() {
 // ---------------------------------------------------------------------------------------------
 // 1-2. Mask time per token, replayed in one native GrammarSession
 
+/** A session over the tokenizer's vocabulary: special and empty tokens are not allowed. */
 function sessionFor(tok) {
-  const views = tok.allTokenBytes();
-  let total = 0;
-  for (const v of views) total += v.length;
-  const data = new Uint8Array(total);
-  const offsets = new Uint32Array(views.length + 1);
-  const allowed = new Uint8Array(views.length);
-  let o = 0;
-  views.forEach((v, i) => {
-    offsets[i] = o;
-    data.set(v, o);
-    o += v.length;
-    allowed[i] = v.length > 0 && !tok.isSpecialToken(i) ? 1 : 0;
-  });
-  offsets[views.length] = o;
+  const { data, offsets } = tok.tokenBytesTable();
+  const allowed = Uint8Array.from(tok.allTokenBytes(), (v, i) => (v.length > 0 && !tok.isSpecialToken(i) ? 1 : 0));
   return new (native().GrammarSession)(data, offsets, allowed);
 }
 
