@@ -250,12 +250,15 @@ async function decodeWindow(engine, concurrency, request) {
   let end = snaps.findIndex((s, i) => i > start && s.running < concurrency);
   if (end < 0) end = snaps.length - 1;
   const a = snaps[start], b = snaps[end];
-  // Plain decode steps: one step apart, one token per request, no forced token appended.
+  // Plain decode steps: one token sampled per request and none forced, in this step and in the
+  // one before (forced tokens are appended after a step's sampling and computed in the next
+  // step as a chunk, so that step is not plain either).
   const plain = [];
   const plainMask = [];
-  for (let i = start + 1; i <= end; i++) {
-    const p = snaps[i - 1], q = snaps[i];
-    if (q.steps - p.steps !== 1 || q.generatedTokens - p.generatedTokens !== concurrency || q.grammarForcedTokens !== p.grammarForcedTokens) continue;
+  for (let i = Math.max(start + 1, 2); i <= end; i++) {
+    const o = snaps[i - 2], p = snaps[i - 1], q = snaps[i];
+    if (q.steps - p.steps !== 1 || p.steps - o.steps !== 1) continue;
+    if (q.generatedTokens - p.generatedTokens !== concurrency || q.grammarForcedTokens !== p.grammarForcedTokens || p.grammarForcedTokens !== o.grammarForcedTokens) continue;
     plain.push(q.t - p.t);
     plainMask.push(q.grammarMaskMs - p.grammarMaskMs);
   }
