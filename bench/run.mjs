@@ -57,10 +57,11 @@ lines.push(
   ),
 );
 // Constrained tool calls: mask times, decode with and without the grammar, every BFCL entry
-// sampled under it (the longest section; `node bench/constrained.mjs` runs it alone).
+// sampled under it (the longest section, ~45 minutes; `node bench/constrained.mjs` runs it alone;
+// BENCH_BFCL_STRIDE=N samples every Nth BFCL entry instead).
 const constrainedStart = performance.now();
 try {
-  const constrained = await benchConstrained({ log: (m) => console.error(m) });
+  const constrained = await benchConstrained({ stride: Number(process.env.BENCH_BFCL_STRIDE ?? 1), log: (m) => console.error(m) });
   lines.push(...constrainedFigures(constrained), '', `This section took ${((performance.now() - constrainedStart) / 60000).toFixed(0)} minutes.`);
 } catch (err) {
   lines.push('', '### Constrained tool calls (grammar masks)', '', `The section failed: ${err.message}`);
