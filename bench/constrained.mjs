@@ -480,7 +480,7 @@ export function constrainedFigures({ masks, decode, bfcl }) {
   if (bfcl) {
     lines.push(
       '',
-      `${bfcl[0].stride > 1 ? `Every ${bfcl[0].stride}th BFCL entry` : 'Every BFCL entry'} with tools, temperature 1.0, toolChoice 'required', closing bias +6, 32 requests at once:`,
+      `${bfcl[0].stride > 1 ? `Every ${bfcl[0].stride === 2 ? 'second' : `${bfcl[0].stride}th`} BFCL entry` : 'Every BFCL entry'} with tools, temperature 1.0, toolChoice 'required', closing bias +6, 32 requests at once:`,
       '',
       '| model (vocabulary) | entries | prompt longer than the context | calls | valid outputs | finish stop / length | tokens generated (forced) | mask time | wall time | entries/s |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
