@@ -215,12 +215,17 @@ export async function benchMasks({ width = 16 } = {}) {
 // ---------------------------------------------------------------------------------------------
 // 3. Decode with and without the constraint on the xLAM-2-1b-shaped checkpoint (and 2, for real)
 
-/** The logit bias that lets random weights close JSON strings: +bias on every token with a `"`. */
-async function quoteBias(engine, bias = 6) {
+/**
+ * The logit bias that lets random weights finish a call (as test/constrained-bfcl.test.ts): +bias
+ * on every token that closes something (a quote, `}` or `]`) and opens nothing (`{`, `[`), so
+ * strings end and calls do not keep adding calls and items.
+ */
+async function closeBias(engine, bias = 6) {
   const tok = await engine.tokenizer();
   const out = {};
   tok.allTokenBytes().forEach((b, id) => {
-    if (!tok.isSpecialToken(id) && b.includes(0x22)) out[String(id)] = bias;
+    const closes = b.includes(0x22) || b.includes(0x7d) || b.includes(0x5d);
+    if (!tok.isSpecialToken(id) && closes && !b.includes(0x7b) && !b.includes(0x5b)) out[String(id)] = bias;
   });
   return out;
 }
@@ -308,9 +313,9 @@ export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, round
         if (r.plainSteps > 0 && r.plainStepMs < best[key].plainStepMs) Object.assign(best[key], { plainStepMs: r.plainStepMs, plainMaskMs: r.plainMaskMs });
         best[key].stops = (prev?.stops ?? 0) + finish.filter((f) => f === 'stop').length;
       }
-  // 16 constrained calls that run to their end (quote bias: strings close, the grammar's
+  // 16 constrained calls that run to their end (closing bias: strings close, the grammar's
   // structure is walked), every step's masks counted.
-  const logitBias = await quoteBias(engine);
+  const logitBias = await closeBias(engine);
   const s0 = engine.stats();
   const t0 = performance.now();
   const real = await decodeWindow(engine, 16, (i) =>
@@ -364,7 +369,7 @@ export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sam
     const engine = await Engine.load(fixture(name), { kvCacheTokens: 1 << 17, maxSequences: 32 });
     const vocab = engine.info().vocabSize;
     const context = engine.info().contextLength;
-    const logitBias = await quoteBias(engine);
+    const logitBias = await closeBias(engine);
     const renderer = await engine.promptRenderer();
     const tok = await engine.tokenizer();
     const finish = {};
@@ -455,7 +460,7 @@ export function constrainedFigures({ masks, decode, bfcl }) {
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...rows,
       '',
-      `16 constrained \`callTools\` at once in the engine (quote bias, maxTokens 64, to their end): grammarMaskMs / steps = ` +
+      `16 constrained \`callTools\` at once in the engine (closing bias, maxTokens 64, to their end): grammarMaskMs / steps = ` +
         `${t(w.maskMs / w.steps)} per step (${n(w.masks)} masks, ${n(w.forced)} forced of ${n(w.generated)} tokens) ` +
         `against ${t(w.wallMs / w.steps)} per step on average (${w.steps} steps, ${pct(w.maskMs, w.wallMs)} of the time); ` +
         `while all 16 decode: ${t(r.maskMs / r.steps)} of masks per step against ${t(r.stepMs)}. ${w.stopped} of the 16 calls ended (the rest reached maxTokens).`,
@@ -478,7 +483,7 @@ export function constrainedFigures({ masks, decode, bfcl }) {
   if (bfcl) {
     lines.push(
       '',
-      `${bfcl[0].stride > 1 ? `Every ${bfcl[0].stride}th BFCL entry` : 'Every BFCL entry'} with tools, temperature 1.0, toolChoice 'required', quote bias +6, 32 requests at once:`,
+      `${bfcl[0].stride > 1 ? `Every ${bfcl[0].stride === 2 ? 'second' : `${bfcl[0].stride}th`} BFCL entry` : 'Every BFCL entry'} with tools, temperature 1.0, toolChoice 'required', closing bias +6, 32 requests at once:`,
       '',
       '| model (vocabulary) | entries | prompt longer than the context | calls | valid outputs | finish stop / length | tokens generated (forced) | mask time | wall time | entries/s |',
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -57,7 +57,7 @@ lines.push(
   ),
 );
 // Constrained tool calls: mask times, decode with and without the grammar, every BFCL entry
-// sampled under it (the longest section, ~45 minutes; `node bench/constrained.mjs` runs it alone;
+// sampled under it (the longest section, ~20 minutes; `node bench/constrained.mjs` runs it alone;
 // BENCH_BFCL_STRIDE=N samples every Nth BFCL entry instead).
 const constrainedStart = performance.now();
 try {
