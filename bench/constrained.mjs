@@ -10,7 +10,7 @@
 //   node bench/constrained.mjs [masks] [decode] [bfcl] [--stride=N] [--rounds=N] [--tokens=N]
 // runs the named parts (default: all three) and prints their figures; --stride=N takes every Nth
 // BFCL entry, --rounds and --tokens set the decode comparison's rounds and maxTokens.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -35,6 +35,25 @@ const summary = (values) => {
 function fixture(name) {
   makeFixtures(FIXTURES, { only: [name] });
   return join(FIXTURES, name);
+}
+
+/**
+ * A copy of a test fixture whose config allows `context` positions (random weights learned no
+ * context length), in the git-ignored bench/models: every BFCL prompt fits, with room to answer.
+ */
+function longContextFixture(name, context) {
+  const from = fixture(name);
+  const to = join(here, 'models', `${name}-context${context}`);
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) {
+    if (f === 'config.json') continue;
+    const target = join(to, f);
+    if (!existsSync(target) || statSync(target).size !== statSync(join(from, f)).size) copyFileSync(join(from, f), target);
+  }
+  const config = JSON.parse(readFileSync(join(from, 'config.json'), 'utf8'));
+  config.max_position_embeddings = context;
+  writeFileSync(join(to, 'config.json'), JSON.stringify(config, null, 2));
+  return to;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,12 +279,16 @@ async function decodeWindow(engine, concurrency, request) {
   // step as a chunk, so that step is not plain either).
   const plain = [];
   const plainMask = [];
+  const plainForward = [];
+  const plainSample = [];
   for (let i = Math.max(start + 1, 2); i <= end; i++) {
     const o = snaps[i - 2], p = snaps[i - 1], q = snaps[i];
     if (q.steps - p.steps !== 1 || p.steps - o.steps !== 1) continue;
     if (q.generatedTokens - p.generatedTokens !== concurrency || q.grammarForcedTokens !== p.grammarForcedTokens || p.grammarForcedTokens !== o.grammarForcedTokens) continue;
     plain.push(q.t - p.t);
     plainMask.push(q.grammarMaskMs - p.grammarMaskMs);
+    plainForward.push(q.forwardMs - p.forwardMs);
+    plainSample.push(q.sampleMs - p.sampleMs);
   }
   const ms = b.t - a.t;
   const steps = b.steps - a.steps;
@@ -279,15 +302,19 @@ async function decodeWindow(engine, concurrency, request) {
     masks: b.grammarMasks - a.grammarMasks,
     maskMs: b.grammarMaskMs - a.grammarMaskMs,
     tokensPerSecond: (generated / ms) * 1000,
+    forwardMs: b.forwardMs - a.forwardMs,
+    sampleMs: b.sampleMs - a.sampleMs,
     stepMs: ms / steps,
     plainSteps: plain.length,
     plainStepMs: summary(plain).median,
     plainMaskMs: summary(plainMask).median,
+    plainForwardMs: summary(plainForward).median,
+    plainSampleMs: summary(plainSample).median,
     results,
   };
 }
 
-export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, rounds = 4, levels = [1, 16] } = {}) {
+export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, rounds = 4, levels = [1, 16], log = () => {} } = {}) {
   const entry = bfclEntries().find((e) => e.id === id);
   const engine = await Engine.load(makeCheckpoint(), { maxBatchTokens: 512 });
   const base = { messages: entry.messages, tools: entry.tools, maxTokens: tokens, temperature: 1 };
@@ -306,7 +333,8 @@ export async function benchDecode({ id = 'live_simple_2-2-0', tokens = 48, round
         const r = await decodeWindow(engine, c, modes[mode]);
         const key = `${mode}/${c}`;
         const finish = r.results.map((x) => x.finishReason);
-        perRound.push({ round, key: `${mode}/${c}`, tokensPerSecond: r.tokensPerSecond, plainStepMs: r.plainStepMs, plainSteps: r.plainSteps, steps: r.steps });
+        perRound.push({ round, key: `${mode}/${c}`, tokensPerSecond: r.tokensPerSecond, plainStepMs: r.plainStepMs, plainForwardMs: r.plainForwardMs, plainSampleMs: r.plainSampleMs, plainSteps: r.plainSteps, steps: r.steps });
+        log(`  ${key} round ${round}: ${r.tokensPerSecond.toFixed(2)} tok/s, plain step ${r.plainStepMs?.toFixed(1)} ms (forward ${r.plainForwardMs?.toFixed(1)}, sample ${r.plainSampleMs?.toFixed(2)}) over ${r.plainSteps}, ${r.steps} steps ${r.ms.toFixed(0)} ms, forward total ${r.forwardMs.toFixed(0)} ms, sample total ${r.sampleMs.toFixed(0)} ms`);
         const prev = best[key];
         if (!prev || r.tokensPerSecond > prev.tokensPerSecond) best[key] = { ...r, results: undefined, finish, plainStepMs: prev?.plainStepMs ?? Infinity, plainMaskMs: prev?.plainMaskMs };
         // The plain-step time keeps its own best round (the fastest median).
@@ -362,13 +390,13 @@ function failureKind(r) {
   return `${e.code}: ${e.message.slice(0, 100)}`;
 }
 
-export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sampling-bf16'], stride = 1, limit = Infinity, concurrency = 32, maxTokens = 2048, log = () => {} } = {}) {
+export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sampling-bf16'], context = 8192, stride = 1, limit = Infinity, concurrency = 32, maxTokens = 2048, log = () => {} } = {}) {
   const entries = bfclEntries().filter((_, i) => i % stride === 0).slice(0, limit);
   const out = [];
   for (const [k, name] of fixtures.entries()) {
-    const engine = await Engine.load(fixture(name), { kvCacheTokens: 1 << 17, maxSequences: 32 });
+    const engine = await Engine.load(longContextFixture(name, context), { kvCacheTokens: 1 << 17, maxSequences: 32 });
     const vocab = engine.info().vocabSize;
-    const context = engine.info().contextLength;
+    const contextLength = engine.info().contextLength;
     const logitBias = await closeBias(engine);
     const renderer = await engine.promptRenderer();
     const tok = await engine.tokenizer();
@@ -381,7 +409,7 @@ export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sam
     await pool(entries, concurrency, async (e, i) => {
       // The prompt and maxTokens must fit the context: what is left of it, at most maxTokens.
       const promptLength = tok.encode(renderer.render({ messages: e.messages, tools: e.tools, addGenerationPrompt: true }), { addSpecialTokens: false }).length;
-      const room = Math.min(maxTokens, context - promptLength);
+      const room = Math.min(maxTokens, contextLength - promptLength);
       if (room <= 0) {
         tooLong++;
         return;
@@ -404,7 +432,7 @@ export async function benchBfcl({ fixtures = ['qwen2-sampling-bf16', 'llama3-sam
     const wallMs = performance.now() - t0;
     const s = engine.stats();
     await engine.close();
-    out.push({ name, vocab, context, stride, entries: entries.length, tooLong, shortRoom, lengthShortRoom, calls, valid, finish, completionTokens, promptTokens, wallMs, failures, failureKinds: [...kinds].sort((a, b) => b[1] - a[1]), stats: s });
+    out.push({ name, vocab, context: contextLength, stride, entries: entries.length, tooLong, shortRoom, lengthShortRoom, calls, valid, finish, completionTokens, promptTokens, wallMs, failures, failureKinds: [...kinds].sort((a, b) => b[1] - a[1]), stats: s });
   }
   return out;
 }
@@ -485,12 +513,12 @@ export function constrainedFigures({ masks, decode, bfcl }) {
       '',
       `${bfcl[0].stride > 1 ? `Every ${bfcl[0].stride === 2 ? 'second' : `${bfcl[0].stride}th`} BFCL entry` : 'Every BFCL entry'} with tools, temperature 1.0, toolChoice 'required', closing bias +6, 32 requests at once:`,
       '',
-      '| model (vocabulary) | entries | prompt longer than the context | calls | valid outputs | finish stop / length | tokens generated (forced) | mask time | wall time | entries/s |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| model (vocabulary) | context | entries | prompt longer than the context | calls | valid outputs | finish stop / length | tokens generated (forced) | mask time | wall time | entries/s |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       ...bfcl.map((m) => {
         const ran = m.entries - m.tooLong;
         return (
-          `| ${m.name} (${n(m.vocab)}) | ${n(m.entries)} | ${m.tooLong} | ${n(m.calls)} | ${n(m.valid)} of ${n(ran)} (${pct(m.valid, ran)}) | ` +
+          `| ${m.name} (${n(m.vocab)}) | ${n(m.context)} | ${n(m.entries)} | ${m.tooLong} | ${n(m.calls)} | ${n(m.valid)} of ${n(ran)} (${pct(m.valid, ran)}) | ` +
           `${n(m.finish.stop ?? 0)} / ${n(m.finish.length ?? 0)} | ${n(m.completionTokens)} (${n(m.stats.grammarForcedTokens)}) | ` +
           `${(m.stats.grammarMaskMs / 1000).toFixed(1)} s (${n(m.stats.grammarMasks)} masks) | ${(m.wallMs / 1000).toFixed(0)} s | ${(ran / (m.wallMs / 1000)).toFixed(2)} |`
         );
@@ -518,7 +546,7 @@ export async function benchConstrained({ sections = ['masks', 'decode', 'bfcl'],
     writeFileSync(join(here, 'models', 'constrained-last.json'), JSON.stringify(out, null, 1));
   };
   if (sections.includes('masks')) await timed('masks', () => benchMasks());
-  if (sections.includes('decode')) await timed('decode', () => benchDecode(decode));
+  if (sections.includes('decode')) await timed('decode', () => benchDecode({ ...decode, log }));
   if (sections.includes('bfcl')) await timed('bfcl', () => benchBfcl({ stride, log }));
   return out;
 }

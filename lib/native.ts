@@ -125,6 +125,10 @@ export interface NativeStats {
   steps: number;
   /** Times a request gave its KV blocks back for lack of memory, to be recomputed later. */
   preemptions: number;
+  /** Milliseconds spent in forward passes. */
+  forwardMs: number;
+  /** Milliseconds spent after them: sampling, grammar masks and bookkeeping. */
+  sampleMs: number;
   /** Token masks computed for grammar-constrained requests. */
   grammarMasks: number;
   /** Milliseconds spent computing those masks. */

@@ -202,6 +202,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("generatedTokens", static_cast<double>(s.generated_tokens));
     o.Set("steps", static_cast<double>(s.steps));
     o.Set("preemptions", static_cast<double>(s.preemptions));
+    o.Set("forwardMs", static_cast<double>(s.forward_ns) / 1e6);
+    o.Set("sampleMs", static_cast<double>(s.sample_ns) / 1e6);
     o.Set("grammarMasks", static_cast<double>(s.grammar_masks));
     o.Set("grammarMaskMs", static_cast<double>(s.grammar_mask_ns) / 1e6);
     o.Set("grammarEntriesBuilt", static_cast<double>(s.grammar_entries_built));

@@ -29,7 +29,8 @@ Status validate_sampling(const SamplingParams& p, int64_t n_vocab) {
 namespace {
 
 // e^x for x <= 0 in float, relative error about 2e-7, 0 below -87: e^r (|r| <= ln2/2, Taylor to
-// r^6 in Horner form) times 2^n (the exponent bits). Plain arithmetic, so the loop vectorizes.
+// r^6 in Horner form) times 2^n (the exponent bits). Plain arithmetic, so the loop calling it
+// vectorizes with the baseline ISA (given -fno-trapping-math: see CMakeLists.txt).
 inline float exp_nonpositive(float x) {
   const float t = x * 1.44269504088896341f;
   const int n = static_cast<int>(t - 0.5f);  // round(t) for t <= 0
@@ -54,9 +55,19 @@ constexpr int64_t kBlock = 256;
 
 int32_t SamplerState::draw_unfiltered(const float* logits, int64_t n_vocab, float inv_t) {
   // Weights e^((l - max) / T) (NaN and -inf: 0), summed in blocks; the draw finds its block from
-  // the block sums, then its token inside the block, adding in the same order as the sums did.
+  // the block sums, then its token inside the block in id order (where rounding leaves the draw
+  // past the block's last token, that token).
+  // The maximum over 16 interleaved running maxima: independent chains instead of one (the
+  // select does not vectorize, but the chains overlap). NaN never wins.
+  constexpr int kLanes = 16;
+  float lane_best[kLanes];
+  std::fill(lane_best, lane_best + kLanes, -INFINITY);
+  int64_t i0 = 0;
+  for (; i0 + kLanes <= n_vocab; i0 += kLanes)
+    for (int j = 0; j < kLanes; ++j) lane_best[j] = logits[i0 + j] > lane_best[j] ? logits[i0 + j] : lane_best[j];
   float best = -INFINITY;
-  for (int64_t i = 0; i < n_vocab; ++i) best = logits[i] > best ? logits[i] : best;  // NaN never wins
+  for (; i0 < n_vocab; ++i0) best = logits[i0] > best ? logits[i0] : best;
+  for (float b : lane_best) best = b > best ? b : best;
   if (!(best > -INFINITY)) return -1;
   const float top = best * inv_t;
   thread_local std::vector<float> weights;  // scratch of the engine thread
@@ -65,14 +76,20 @@ int32_t SamplerState::draw_unfiltered(const float* logits, int64_t n_vocab, floa
   float* w = weights.data();
   for (int64_t i = 0; i < n_vocab; ++i) {
     const float l = logits[i];
-    w[i] = exp_nonpositive(l > -INFINITY ? l * inv_t - top : -200.0f);
+    w[i] = exp_nonpositive(l > -INFINITY ? l * inv_t - top : -200.0f);  // NaN and -inf: 0
   }
   const int64_t n_blocks = (n_vocab + kBlock - 1) / kBlock;
   block_sums.assign(static_cast<size_t>(n_blocks), 0.0);
   double total = 0;
   for (int64_t b = 0; b < n_blocks; ++b) {
-    double s = 0;
-    for (int64_t i = b * kBlock, e = std::min(n_vocab, i + kBlock); i < e; ++i) s += w[i];
+    // Four running sums (token id mod 4), so the additions vectorize.
+    double lane[4] = {0, 0, 0, 0};
+    int64_t i = b * kBlock;
+    const int64_t e = std::min(n_vocab, i + kBlock);
+    for (; i + 4 <= e; i += 4)
+      for (int j = 0; j < 4; ++j) lane[j] += w[i + j];
+    for (; i < e; ++i) lane[0] += w[i];
+    const double s = (lane[0] + lane[1]) + (lane[2] + lane[3]);
     block_sums[static_cast<size_t>(b)] = s;
     total += s;
   }

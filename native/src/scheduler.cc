@@ -224,6 +224,10 @@ void Scheduler::sample_token(Request* r, const float* logits, std::vector<Reques
       const uint64_t m = mask_[static_cast<size_t>(w)];
       if (m == ~uint64_t{0}) continue;
       const int64_t end = std::min<int64_t>(n_vocab, (w + 1) * 64);
+      if (m == 0) {  // most words under a grammar: nothing allowed
+        std::fill(row.begin() + w * 64, row.begin() + end, -INFINITY);
+        continue;
+      }
       for (int64_t i = w * 64; i < end; ++i)
         if (!((m >> (i & 63)) & 1)) row[static_cast<size_t>(i)] = -INFINITY;
     }
@@ -311,7 +315,10 @@ Status Scheduler::step(std::vector<RequestEvent>* events) {
       fb.logit_rows.push_back(static_cast<int32_t>(fb.tokens.size() - 1));
   }
   stats_.steps += 1;
+  const auto t0 = std::chrono::steady_clock::now();
   const Status st = runner_->run(fb, &logits_);  // no logit rows: prefill chunks only
+  const auto t1 = std::chrono::steady_clock::now();
+  stats_.forward_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
   if (!st.ok()) {
     for (const Scheduled& s : batch) finish(s.r, FinishReason::kError, events, st);
     return st;
@@ -330,6 +337,7 @@ Status Scheduler::step(std::vector<RequestEvent>* events) {
       ++row;
     }
   }
+  stats_.sample_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t1).count();
   return Status::Ok();
 }
 

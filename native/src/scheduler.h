@@ -65,6 +65,8 @@ struct SchedulerStats {
   int64_t generated_tokens = 0;
   int64_t steps = 0;
   int64_t preemptions = 0;
+  int64_t forward_ns = 0;              // time in forward passes
+  int64_t sample_ns = 0;               // time after them: sampling, masks, grammar bookkeeping
   int64_t grammar_masks = 0;           // token masks computed for constrained requests
   int64_t grammar_mask_ns = 0;         // time spent computing them
   int64_t grammar_entries_built = 0;   // per-position mask entries built by a trie walk
