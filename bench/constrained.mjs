@@ -500,6 +500,24 @@ export function constrainedFigures({ masks, decode, bfcl }) {
         const of = (mode) => (decode.perRound ?? []).filter((p) => p.key === `${mode}/${c}`).map((p) => (ok(p.plainStepMs) ? p.plainStepMs.toFixed(0) : '–')).join(', ');
         return `concurrency ${c}: constrained ${of('constrained')}, unconstrained ${of('unconstrained')}`;
       });
+    // Inside the engine (stats forwardMs / sampleMs over the same plain steps), median of the rounds.
+    const roundsMedian = (mode, c, field) => {
+      const v = (decode.perRound ?? []).filter((p) => p.key === `${mode}/${c}` && ok(p[field])).map((p) => p[field]);
+      return v.length ? summary(v).median : NaN;
+    };
+    const inside = [1, 16]
+      .filter((c) => b[`constrained/${c}`] && ok(roundsMedian('constrained', c, 'plainForwardMs')))
+      .map((c) => {
+        const [fc, fu, sc, su] = [
+          roundsMedian('constrained', c, 'plainForwardMs'),
+          roundsMedian('unconstrained', c, 'plainForwardMs'),
+          roundsMedian('constrained', c, 'plainSampleMs'),
+          roundsMedian('unconstrained', c, 'plainSampleMs'),
+        ];
+        return `concurrency ${c}: forward pass ${fc.toFixed(1)} vs ${fu.toFixed(1)} ms, sampling with masks ${sc.toFixed(2)} vs ${su.toFixed(2)} ms (+${(sc - su).toFixed(2)} ms, ${(((sc - su) / fu) * 100).toFixed(1)}% of the pass)`;
+      });
+    if (inside.length)
+      lines.splice(lines.length - 2, 0, '', `The plain steps inside the engine (\`engine.stats()\` \`forwardMs\` and \`sampleMs\`, constrained vs unconstrained, median of the rounds): ${inside.join('; ')}.`);
     lines.splice(
       lines.length - 2,
       0,

@@ -1,43 +1,21 @@
 // Every bad model folder gets a typed error (XlamModelFormatError with a stable code) naming the
 // file and, where there is one, the tensor; the process lives on and loads good models after.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 
-import { Engine, XlamError, XlamModelFormatError } from '../dist/lib/index.js';
+import { Engine } from '../dist/lib/index.js';
 // @ts-expect-error: plain JS module without types
-import { fixtureByName, fixtureTensors, writeSafetensors } from '../scripts/make-fixtures.mjs';
-import { fixturePath } from './helpers/fixtures.js';
+import { writeSafetensors } from '../scripts/make-fixtures.mjs';
+import { baseTensors, expectLoadError as expectCode, modelFolders, type SafeTensor } from './helpers/model-folders.js';
 
-interface SafeTensor {
-  name: string;
-  dtype: string;
-  shape: number[];
-  data: ArrayBufferView;
-}
-
-const BASE = 'mistral-f32'; // the smallest vocabulary of the fixtures
-const base = fixturePath(BASE);
-const root = mkdtempSync(join(tmpdir(), 'xlam-bad-models-'));
-t.teardown(() => rmSync(root, { recursive: true, force: true }));
-
-let count = 0;
-/** A copy of the base fixture's folder, then edited. */
-function folder(edit: (dir: string) => void): string {
-  const dir = join(root, `m${count++}`);
-  mkdirSync(dir);
-  for (const f of ['config.json', 'generation_config.json', 'model.safetensors']) copyFileSync(join(base, f), join(dir, f));
-  edit(dir);
-  return dir;
-}
+const folders = modelFolders('xlam-bad-models-');
+t.teardown(folders.remove);
+const { base, root, folder } = folders;
 
 /** Rewrites model.safetensors from the fixture's tensors after `edit` changes the list. */
 function weights(edit: (ts: SafeTensor[]) => SafeTensor[]): (dir: string) => void {
-  return (dir) => {
-    const ts = edit(fixtureTensors(fixtureByName(BASE)) as SafeTensor[]);
-    writeSafetensors(join(dir, 'model.safetensors'), ts);
-  };
+  return (dir) => writeSafetensors(join(dir, 'model.safetensors'), edit(baseTensors()));
 }
 
 /** Writes a safetensors file with a hand-made header (to break the layout rules). */
@@ -46,19 +24,6 @@ function rawSafetensors(path: string, header: object, dataBytes: number): void {
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(json.length));
   writeFileSync(path, Buffer.concat([len, json, Buffer.alloc(dataBytes)]));
-}
-
-async function expectCode(t: Tap.Test, dir: string, code: string, file?: RegExp, tensor?: string): Promise<void> {
-  const err = await Engine.load(dir).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.ok(err instanceof XlamModelFormatError, `${code}: an XlamModelFormatError`);
-  t.ok(err instanceof XlamError);
-  const e = err as XlamModelFormatError;
-  t.equal(e.code, code, `code: ${e.message}`);
-  if (file) t.match(e.file ?? '', file, 'names the file');
-  if (tensor !== undefined) t.equal(e.tensor, tensor, 'names the tensor');
 }
 
 const Q = 'model.layers.0.self_attn.q_proj.weight';

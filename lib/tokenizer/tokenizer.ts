@@ -20,6 +20,7 @@ import { AddedTokenSplitter } from './added-tokens.js';
 import { decodeAll, decoderPlan, type DecodeTables } from './decoder.js';
 import { IncrementalDetokenizer } from './detokenizer.js';
 import { templateFromPostProcessor, type SpecialTokenTemplate } from './post-processor.js';
+import { nestedQuantifierAt, tokenizerRegexes } from './regex-safety.js';
 import { buildTokenBytes, type TokenBytesTable } from './token-bytes.js';
 import { resolveTokenizer, type ResolvedAddedToken, type TokenizerClass } from './transformers-compat.js';
 import type { AddedTokenInfo, DecodeOptions, EncodeOptions } from './types.js';
@@ -103,6 +104,16 @@ export class Tokenizer {
   private bytesViews: Uint8Array[] | undefined;
 
   private constructor(tokenizerJson: Json, config: Json, modelType: string | undefined) {
+    for (const { path, pattern } of tokenizerRegexes(tokenizerJson)) {
+      const at = nestedQuantifierAt(pattern);
+      if (at >= 0)
+        throw new XlamModelFormatError(
+          'BAD_TOKENIZER',
+          `tokenizer.json: the pattern at ${path.slice(1)} nests unbounded quantifiers (offset ${at} of ${JSON.stringify(pattern.slice(0, 80))}), ` +
+            'which can backtrack for minutes on a crafted input',
+          'tokenizer.json',
+        );
+    }
     const r = resolveTokenizer(tokenizerJson, config, modelType);
     this.tokenizerClass = r.tokenizerClass;
     this.config = config;

@@ -1,6 +1,7 @@
 #include "block-manager.h"
 
 #include <algorithm>
+#include <string>
 
 namespace xlam {
 
@@ -112,6 +113,35 @@ uint64_t BlockManager::commit(int32_t id, uint64_t parent, const int32_t* tokens
   b.tokens.assign(tokens, tokens + block_size_);
   by_key_.emplace(h, id);
   return h;
+}
+
+std::string BlockManager::check() const {
+  const int64_t n = total();
+  std::vector<int> in_list(static_cast<size_t>(n), 0);
+  for (int32_t id : free_) {
+    if (id < 0 || id >= n) return "free list holds block " + std::to_string(id) + " of " + std::to_string(n);
+    in_list[static_cast<size_t>(id)] += 1;
+  }
+  int64_t entries = 0;
+  for (int32_t id = 0; id < static_cast<int32_t>(n); ++id) {
+    const Block& b = blocks_[static_cast<size_t>(id)];
+    const std::string name = "block " + std::to_string(id);
+    if (b.ref < 0) return name + ": negative reference count " + std::to_string(b.ref);
+    if (in_list[static_cast<size_t>(id)] > 1) return name + ": in the free list twice";
+    if ((in_list[static_cast<size_t>(id)] == 1) != (b.ref == 0) || b.in_free != (b.ref == 0))
+      return name + ": reference count " + std::to_string(b.ref) + (b.in_free ? " but" : " and not") + " in the free list";
+    if (b.cached) {
+      entries += 1;
+      if (static_cast<int64_t>(b.tokens.size()) != block_size_) return name + ": cached without its tokens";
+      int found = 0;
+      auto range = by_key_.equal_range(b.hash);
+      for (auto it = range.first; it != range.second; ++it) found += it->second == id;
+      if (found != 1) return name + ": cached, with " + std::to_string(found) + " cache entries";
+    }
+  }
+  if (entries != static_cast<int64_t>(by_key_.size()))
+    return std::to_string(by_key_.size()) + " cache entries for " + std::to_string(entries) + " cached blocks";
+  return {};
 }
 
 }  // namespace xlam

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <list>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -41,6 +42,11 @@ class BlockManager {
   // hashed `parent`, is a full block others may share. Returns its chained hash. If an
   // identical block is already cached, this one stays uncached (and is reused first when freed).
   uint64_t commit(int32_t block, uint64_t parent, const int32_t* tokens);
+  bool is_cached(int32_t block) const { return blocks_[block].cached; }
+  // The manager's own invariants (for tests): the free list holds exactly the blocks without a
+  // reference, each once; no reference count is negative; every cache entry names a cached block
+  // under its hash, and every cached block has one entry. Empty when they hold, else what broke.
+  std::string check() const;
 
  private:
   struct Block {

@@ -173,8 +173,12 @@ void Engine::run() {
       }
     }
     ops.clear();
+    const int64_t steps_before = scheduler_->stats().steps;
     if (scheduler_->has_work()) scheduler_->step(&events);  // a failed pass fails its requests via events
-    has_work = scheduler_->has_work();
+    // A step that ran no pass and ended nothing (every request left is paused, or waits for
+    // blocks that paused requests hold) changes nothing until the next operation: wait for one
+    // instead of spinning.
+    has_work = scheduler_->has_work() && (scheduler_->stats().steps != steps_before || !events.empty());
     {
       // Before the handlers run: a caller woken by a request's last event sees stats that
       // already count it (its blocks freed, its tokens generated).

@@ -119,6 +119,44 @@ SchedulerStats Scheduler::stats() const {
   return s;
 }
 
+std::string Scheduler::check_invariants() const {
+  const BlockManager& bm = cache_->blocks();
+  std::string why = bm.check();
+  if (!why.empty()) return why;
+  std::unordered_map<const Request*, int> queued;
+  for (const Request* r : running_) queued[r] += 1;
+  for (const Request* r : waiting_) {
+    queued[r] += 1;
+    if (!r->slots.blocks.empty()) return "request " + std::to_string(r->id) + " is waiting with blocks";
+  }
+  if (queued.size() != requests_.size()) return std::to_string(queued.size()) + " requests queued of " + std::to_string(requests_.size());
+  const int64_t n = bm.total();
+  const int64_t bs = bm.block_size();
+  std::vector<int32_t> holders(static_cast<size_t>(n), 0);
+  std::vector<int64_t> place(static_cast<size_t>(n), -1);
+  for (const auto& [id, r] : requests_) {
+    const std::string name = "request " + std::to_string(id);
+    if (queued.count(r.get()) == 0 || queued.at(r.get()) != 1) return name + " is not queued exactly once";
+    const auto& blocks = r->slots.blocks;
+    if (r->n_computed > static_cast<int64_t>(blocks.size()) * bs || r->n_computed > static_cast<int64_t>(r->tokens.size()))
+      return name + ": " + std::to_string(r->n_computed) + " tokens computed in " + std::to_string(blocks.size()) + " blocks";
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const int32_t b = blocks[i];
+      if (b < 0 || b >= n) return name + " holds block " + std::to_string(b) + " of " + std::to_string(n);
+      if (holders[static_cast<size_t>(b)]++ == 0) {
+        place[static_cast<size_t>(b)] = static_cast<int64_t>(i);
+      } else if (!bm.is_cached(b) || place[static_cast<size_t>(b)] != static_cast<int64_t>(i)) {
+        return "block " + std::to_string(b) + " is in two block tables but not as the same cached prefix block";
+      }
+    }
+  }
+  for (int32_t b = 0; b < static_cast<int32_t>(n); ++b)
+    if (bm.ref_count(b) != holders[static_cast<size_t>(b)])
+      return "block " + std::to_string(b) + ": reference count " + std::to_string(bm.ref_count(b)) + ", held by " +
+             std::to_string(holders[static_cast<size_t>(b)]) + " block tables";
+  return {};
+}
+
 Status Scheduler::set_vocabulary(const uint8_t* data, size_t data_len, const uint32_t* offsets, const uint8_t* allowed,
                                  int64_t n_vocab) {
   if (n_vocab != runner_->n_vocab())

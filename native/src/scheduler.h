@@ -95,6 +95,11 @@ class Scheduler {
   // fails every request it held and is returned.
   Status step(std::vector<RequestEvent>* events);
   SchedulerStats stats() const;
+  // The scheduler's and the KV cache's invariants (for tests; O(blocks + requests)): every request
+  // is running or waiting, once; a waiting request holds no block; each block's reference count
+  // is the number of block tables holding it; a block in two tables is a cached prefix block at
+  // the same place in each; computed tokens fit the blocks held. Empty when they hold.
+  std::string check_invariants() const;
   // The vocabulary's token bytes for grammars (VocabTrie::build); before any grammar request.
   Status set_vocabulary(const uint8_t* data, size_t data_len, const uint32_t* offsets, const uint8_t* allowed, int64_t n_vocab);
 

@@ -123,3 +123,52 @@ TEST_CASE("engine: cancel ends a request with abort; close ends the rest with EN
   CHECK(e->submit(p, handler, &c).code == Code::kEngineClosed);
   e->close();  // twice is fine
 }
+
+TEST_CASE("engine: when nothing can be scheduled the engine thread waits for the next operation") {
+  // 4 blocks of 16: request a (prompt 40) is paused holding 3 of them; b (another prompt of 40)
+  // needs 3 and waits. Until a resumes, a step can do nothing: the loop must sleep, not spin.
+  auto e = load("qwen2-f32", 64);
+  if (!e) return;
+  std::atomic<int> loops{0};
+  e->set_step_hook([&] { loops += 1; });
+  std::mutex mu;
+  std::map<uint64_t, int> tokens;
+  std::map<uint64_t, RequestEvent> last;
+  auto handler = [&](const RequestEvent& ev) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (ev.token >= 0) tokens[ev.id]++;
+    if (ev.finish != FinishReason::kNone) last[ev.id] = ev;
+  };
+  auto wait_for = [&](auto done) {
+    for (int i = 0; i < 1000; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (done()) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  RequestParams pa, pb;
+  for (int k = 0; k < 40; ++k) {
+    pa.prompt.push_back(200 + k);
+    pb.prompt.push_back(900 + k);
+  }
+  pa.max_tokens = pb.max_tokens = 20;
+  uint64_t a = 0, b = 0;
+  CHECK(e->submit(pa, handler, &a).ok());
+  CHECK(wait_for([&] { return tokens[a] >= 2; }));
+  e->set_paused(a, true);
+  CHECK(e->submit(pb, handler, &b).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the pause and b's first try
+  const int before = loops.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int idle = loops.load() - before;
+  CHECK_MSG(idle <= 2, "%d engine loop iterations in 300 ms with nothing to schedule", idle);
+  CHECK(e->stats().waiting == 1);
+  e->set_paused(a, false);  // a finishes, then b gets the blocks
+  CHECK(wait_for([&] { return last.count(a) && last.count(b); }));
+  CHECK(last[a].finish == FinishReason::kLength && last[b].finish == FinishReason::kLength);
+  CHECK(tokens[a] == 20 && tokens[b] == 20);
+  e->close();
+}
