@@ -135,6 +135,7 @@ void Engine::run() {
   std::vector<Op> ops;
   std::vector<RequestEvent> events;
   bool has_work = false;
+  int64_t last_steps = 0;  // forward passes so far
   std::function<void()> hook;
   for (;;) {
     {
@@ -173,17 +174,18 @@ void Engine::run() {
       }
     }
     ops.clear();
-    const int64_t steps_before = scheduler_->stats().steps;
     if (scheduler_->has_work()) scheduler_->step(&events);  // a failed pass fails its requests via events
+    const SchedulerStats s = scheduler_->stats();
     // A step that ran no pass and ended nothing (every request left is paused, or waits for
     // blocks that paused requests hold) changes nothing until the next operation: wait for one
     // instead of spinning.
-    has_work = scheduler_->has_work() && (scheduler_->stats().steps != steps_before || !events.empty());
+    has_work = scheduler_->has_work() && (s.steps != last_steps || !events.empty());
+    last_steps = s.steps;
     {
       // Before the handlers run: a caller woken by a request's last event sees stats that
       // already count it (its blocks freed, its tokens generated).
       std::lock_guard<std::mutex> lock(mu_);
-      stats_ = scheduler_->stats();
+      stats_ = s;
     }
     for (const RequestEvent& e : events) {
       auto it = handlers_.find(e.id);
