@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 
-import { fromNative, XlamAbortError, XlamEngineClosedError, XlamInvalidArgumentError } from './errors.js';
+import { fromNative, XlamAbortError, XlamEngineClosedError, XlamInvalidArgumentError, XlamOverloadedError } from './errors.js';
 import { toByteGrammar, type ByteGrammar } from './grammar/bytes.js';
 import { compileGrammar } from './grammar/compile.js';
 import { toolCallGrammar, type ToolCallGrammarFormat } from './grammar/envelope.js';
@@ -22,6 +22,7 @@ import { ToolCallStreamParser } from './parse/stream.js';
 import type { ChatMessage } from './prompt/types.js';
 import { PromptRenderer, type PromptFormat } from './prompt/formats/index.js';
 import { samplingDefaults, type SamplingDefaults } from './serving/generation-defaults.js';
+import { checkRequestText, checkToolSchemas } from './serving/limits.js';
 import { GenerateRequestSchema, type GenerateRequest, type GenerateResult, type ParsedGenerateRequest, type ToolChoice } from './serving/request.js';
 import { RequestRun } from './serving/request-run.js';
 import type { StreamEvent } from './serving/stream-events.js';
@@ -77,6 +78,14 @@ export const LoadOptionsSchema = z
      * @defaultValue `64`
      */
     maxSequences: z.number().int().min(1).max(4096).default(64),
+    /**
+     * The most requests waiting on top of the `maxSequences` running ones (a request counts from
+     * its submission to the engine until it ends). A request beyond that rejects at once with
+     * `XlamOverloadedError` (code `OVERLOADED`) instead of queueing without bound.
+     * @example `{ maxQueuedRequests: 256 }`
+     * @defaultValue `1024`
+     */
+    maxQueuedRequests: z.number().int().min(0).max(1_000_000).default(1024),
     /**
      * Scheduling priority of the engine's compute threads (Linux; elsewhere ignored). `'idle'`
      * (SCHED_IDLE) runs compute only when no other thread wants the CPU, so the host's event
@@ -209,6 +218,8 @@ function flagCut<T extends readonly ToolInput[]>(calls: ToolCall<T>[]): ToolCall
 export class Engine {
   #native: NativeEngine | undefined;
   #dir: string;
+  /** Requests in flight at most: maxSequences + maxQueuedRequests. */
+  #capacity: number;
   #sinks = new Map<number, (e: NativeEvent) => void>();
   #tokenizer: Promise<Tokenizer> | undefined;
   #renderer: Promise<PromptRenderer> | undefined;
@@ -219,9 +230,10 @@ export class Engine {
   /** Whether the tokenizer's token bytes were handed to the native engine (once, before the first grammar request). */
   #tokenBytesSent = false;
 
-  private constructor(handle: NativeEngine, dir: string) {
+  private constructor(handle: NativeEngine, dir: string, capacity: number) {
     this.#native = handle;
     this.#dir = dir;
+    this.#capacity = capacity;
     handle.listen((events) => {
       for (const e of events) this.#sinks.get(e.id)?.(e);
     });
@@ -237,9 +249,9 @@ export class Engine {
   static async load(path: string, options: LoadOptions = {}): Promise<Engine> {
     if (typeof path !== 'string' || path.length === 0)
       throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'path: expected a model folder path');
-    const opts = parseArgument(LoadOptionsSchema, options, 'options');
+    const { maxQueuedRequests, ...opts } = parseArgument(LoadOptionsSchema, options, 'options');
     try {
-      return new Engine(await native().loadEngine(path, opts), path);
+      return new Engine(await native().loadEngine(path, opts), path, opts.maxSequences + maxQueuedRequests);
     } catch (err) {
       throw fromNative(err);
     }
@@ -293,7 +305,10 @@ export class Engine {
 
   async #prepare(r: ParsedGenerateRequest): Promise<Prepared> {
     this.#handle(); // typed ENGINE_CLOSED up front
+    this.#checkQueue();
+    checkRequestText(r);
     const tools = r.tools ? (normalizeTools(r.tools as ToolInput[]) as ToolDefinition[]) : undefined;
+    if (tools) checkToolSchemas(tools);
     let ids: number[];
     let tokenizer: Tokenizer | undefined;
     let format: PromptRenderer['format'] | undefined;
@@ -382,9 +397,19 @@ export class Engine {
   }
 
   /** Submits a prepared request; the run's end removes its sink and abort listener. */
+  /** Overload: as many requests in flight as `maxSequences` running plus `maxQueuedRequests` waiting. */
+  #checkQueue(): void {
+    if (this.#sinks.size >= this.#capacity)
+      throw new XlamOverloadedError(
+        'OVERLOADED',
+        `the engine has ${this.#sinks.size} requests in flight, its limit (maxSequences + maxQueuedRequests): retry later`,
+      );
+  }
+
   #submit(p: Prepared, run: (cancel: () => void) => RequestRun): number {
     const handle = this.#handle();
     if (p.signal?.aborted) throw new XlamAbortError('ABORTED', 'the request was aborted before it started');
+    this.#checkQueue(); // again: others may have been submitted while this one was prepared
     let id: number;
     try {
       id = handle.submit(p.request);

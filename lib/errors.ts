@@ -27,8 +27,24 @@ export class XlamModelFormatError extends XlamError {
   }
 }
 
-/** A request or option is invalid (wrong type, out of range, token id outside the vocabulary). */
-export class XlamInvalidArgumentError extends XlamError {}
+/**
+ * A request or option is invalid (wrong type, out of range, over a limit, token id outside the
+ * vocabulary). `field` is the path of the offending value where it is known, such as
+ * `request.temperature` or `request.messages[2].content`.
+ */
+export class XlamInvalidArgumentError extends XlamError {
+  readonly field: string | undefined;
+  constructor(code: string, message: string, options?: { field?: string; cause?: unknown }) {
+    super(code, message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.field = options?.field;
+  }
+}
+
+/**
+ * The engine's queue is full (`maxQueuedRequests` waiting on top of `maxSequences` running):
+ * the request was not accepted; retry later. Code `OVERLOADED`.
+ */
+export class XlamOverloadedError extends XlamError {}
 
 /** The prompt plus the tokens asked for do not fit the model's context or the KV cache. */
 export class XlamContextOverflowError extends XlamError {}

@@ -1,6 +1,7 @@
 export { Engine, LoadOptionsSchema, GenerateTokensOptionsSchema } from './engine.js';
 export type { LoadOptions, GenerateTokensOptions, GenerateTokensResult, TopLogprobs, EngineInfo, EngineStats, CallToolsOptions, CallToolsResult } from './engine.js';
 export { GenerateRequestSchema } from './serving/request.js';
+export { REQUEST_LIMITS } from './serving/limits.js';
 export type { GenerateRequest, GenerateResult, Usage, FinishReason, ToolChoice } from './serving/request.js';
 export type { StreamEvent } from './serving/stream-events.js';
 export {
@@ -13,6 +14,7 @@ export {
   XlamOutOfMemoryError,
   XlamInternalError,
   XlamLoadError,
+  XlamOverloadedError,
 } from './errors.js';
 export { tool } from './tools/tool.js';
 export type { ZodTool, ZodToolSpec, ZodObjectLike } from './tools/tool.js';

@@ -1,6 +1,6 @@
 /**
  * Argument validation with zod: the first issue becomes an XlamInvalidArgumentError
- * (`INVALID_ARGUMENT`) naming its path, e.g. `request.messages[0].content: …`.
+ * (`INVALID_ARGUMENT`) naming its path, e.g. `request.messages[0].content: …`, also as its `field`.
  */
 import type { z } from 'zod';
 
@@ -12,5 +12,5 @@ export function parseArgument<T extends z.ZodType>(schema: T, value: unknown, wh
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = (issue?.path ?? []).reduce<string>((p, k) => joinPath(p, typeof k === 'number' ? k : String(k)), where);
-  throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `${path}: ${issue?.message ?? 'invalid'}`);
+  throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `${path}: ${issue?.message ?? 'invalid'}`, { field: path });
 }

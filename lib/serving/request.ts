@@ -5,8 +5,13 @@ import { z } from 'zod';
 
 import { ChatMessagesSchema } from '../prompt/messages.js';
 import type { ChatMessage } from '../prompt/types.js';
+import { REQUEST_LIMITS, utf8Bytes } from './limits.js';
 
 const tokenId = z.number().int().min(0).max(2 ** 31 - 1);
+const stopString = z
+  .string()
+  .min(1, 'a stop string may not be empty')
+  .refine((x) => utf8Bytes(x) <= REQUEST_LIMITS.maxStopStringBytes, `a stop string may have at most ${REQUEST_LIMITS.maxStopStringBytes} bytes of UTF-8`);
 
 /** The name of a tool in any shape `normalizeTools` accepts (OpenAI `{ function: { name } }`, bare or `tool()`), if it has one. */
 function toolNameOf(t: unknown): string | undefined {
@@ -53,7 +58,7 @@ export const GenerateRequestSchema = z
      * @example `{ messages, tools: [tool({ name: 'get_weather', parameters: z.object({ city: z.string() }) })] }`
      * @defaultValue none (no tools in the prompt)
      */
-    tools: z.array(z.any()).optional(),
+    tools: z.array(z.any()).max(REQUEST_LIMITS.maxTools).optional(),
     /**
      * Which answers the model may give when `tools` are given: `'auto'` (the model decides: it
      * may call tools or answer without a call), `'required'` (one or more calls, to any of the
@@ -162,13 +167,14 @@ export const GenerateRequestSchema = z
      */
     seed: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     /**
-     * Stop as soon as the output text contains one of these strings (at most 16); the stop
-     * string and anything after it are not returned, and finishReason is `'stop'`. Needs the
-     * model's tokenizer (always there unless `promptTokens` is used on a folder without one).
+     * Stop as soon as the output text contains one of these strings (at most 16, each 1 to 256
+     * bytes of UTF-8); the stop string and anything after it are not returned, and finishReason
+     * is `'stop'`. Needs the model's tokenizer (always there unless `promptTokens` is used on a
+     * folder without one).
      * @example `{ stop: ['\n\n', 'Observation:'] }`
      * @defaultValue none
      */
-    stop: z.union([z.string(), z.array(z.string()).max(16)]).optional(),
+    stop: z.union([stopString, z.array(stopString).max(REQUEST_LIMITS.maxStopStrings)]).optional(),
     /**
      * More token ids that end the request with finishReason `'stop'` when generated (the token
      * is kept in `tokenIds`). The model's EOS ids (generation_config.json's `eos_token_id`, else
