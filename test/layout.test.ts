@@ -71,3 +71,20 @@ t.test('only lib/native.ts loads the addon', async (t) => {
     t.equal(loads, f === 'lib/native.ts', f);
   }
 });
+
+t.test('nothing reachable from file or request data can abort the host process', async (t) => {
+  // shared/RELIABILITY.md §7.5 rule 2: the engine reports failures as statuses and typed errors.
+  // No abort / assert / exit / terminate / trap in the addon's sources (the native tests' own
+  // harness may do as it likes), and no process.exit or process.abort in the library (the CLI
+  // sets process.exitCode).
+  const native = [...list('engine'), ...list('cpu'), ...list('binding'), ...files('native', /\.h$/).filter((f) => !f.startsWith('native/tests/'))];
+  const forbidden = /\b(?:std::)?(?:abort|assert|exit|_Exit|quick_exit|terminate)\s*\(|__builtin_trap|\bNAPI_FATAL|Napi::Error::Fatal|napi_fatal_error/;
+  for (const f of native) {
+    const code = read(f).replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+    t.notMatch(code, forbidden, `${f}: no abort, assert, exit, terminate or trap`);
+  }
+  for (const f of files('lib', /\.ts$/)) {
+    const code = read(f).replace(/\/\/.*$/gm, '');
+    t.notMatch(code, /\bprocess\.(?:exit|abort|reallyExit)\s*\(/, `${f}: no process.exit or process.abort`);
+  }
+});
