@@ -9,7 +9,7 @@ import t from 'tap';
 import { Engine, Tokenizer, XlamModelFormatError } from '../dist/lib/index.js';
 import { nestedQuantifierAt } from '../dist/lib/tokenizer/regex-safety.js';
 import { repoRoot } from './helpers/fixtures.js';
-import { baseTensors, expectLoadError, modelFolders, writeRawSafetensors } from './helpers/model-folders.js';
+import { baseTensors, expectLoadError, greedyTokens, modelFolders, writeRawSafetensors } from './helpers/model-folders.js';
 
 const filesDir = join(repoRoot, 'test', 'fixtures', 'model-files');
 const folders = modelFolders('xlam-model-files-');
@@ -32,14 +32,7 @@ function sharded(caseName: string, extra: Record<string, string[]> = {}): string
   });
 }
 
-async function greedy(dir: string): Promise<number[]> {
-  const engine = await Engine.load(dir);
-  try {
-    return (await engine.generateTokens([1, 415, 2936, 9060], { maxTokens: 6 })).tokens;
-  } finally {
-    await engine.close();
-  }
-}
+const greedy = (dir: string) => greedyTokens(dir, [1, 415, 2936, 9060], 6);
 
 t.test('a valid two-shard layout loads and answers as the one-file fixture', async (t) => {
   t.same(await greedy(sharded('sharded')), await greedy(folders.base));

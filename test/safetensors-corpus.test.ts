@@ -11,7 +11,7 @@ import t from 'tap';
 
 import { Engine, XlamError } from '../dist/lib/index.js';
 import { goldensDir, repoRoot } from './helpers/fixtures.js';
-import { baseTensors, expectLoadError, modelFolders, writeRawSafetensors, type SafeTensor } from './helpers/model-folders.js';
+import { baseTensors, expectLoadError, greedyTokens, modelFolders, writeRawSafetensors, type SafeTensor } from './helpers/model-folders.js';
 
 interface CorpusCase {
   file: string;
@@ -53,14 +53,7 @@ t.test('each corpus file, loaded as a model\'s weights, gets its typed error', a
   }
 });
 
-async function greedy(dir: string): Promise<number[]> {
-  const engine = await Engine.load(dir);
-  try {
-    return (await engine.generateTokens(PROMPT, { maxTokens: 8 })).tokens;
-  } finally {
-    await engine.close();
-  }
-}
+const greedy = (dir: string) => greedyTokens(dir, PROMPT, 8);
 
 t.test('the layouts the format allows load whole models that answer as the fixture does', async (t) => {
   const expected = await greedy(folders.base);

@@ -64,6 +64,33 @@ Status generate(Engine& engine, RequestParams params, std::vector<int32_t>* toke
   return w->status;
 }
 
+// The events of several requests, collected on the engine thread; the test thread waits on them.
+struct EventLog {
+  std::mutex mu;
+  std::map<uint64_t, int> tokens;         // tokens per request
+  std::map<uint64_t, RequestEvent> last;  // the final event per request
+
+  RequestHandler handler() {
+    return [this](const RequestEvent& ev) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (ev.token >= 0) tokens[ev.id]++;
+      if (ev.finish != FinishReason::kNone) last[ev.id] = ev;
+    };
+  }
+  // Polls `done` (under the lock) every 5 ms, at most `tries` times; whether it came true.
+  template <class Done>
+  bool wait_for(Done done, int tries) {
+    for (int i = 0; i < tries; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (done()) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("engine: requests from 8 threads at once each get their solo tokens") {
@@ -87,35 +114,19 @@ TEST_CASE("engine: requests from 8 threads at once each get their solo tokens") 
 TEST_CASE("engine: cancel ends a request with abort; close ends the rest with ENGINE_CLOSED") {
   auto e = load("qwen2-f32");
   if (!e) return;
-  std::mutex mu;
-  std::map<uint64_t, RequestEvent> last;
-  std::map<uint64_t, int> tokens;
-  auto handler = [&](const RequestEvent& ev) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (ev.token >= 0) tokens[ev.id]++;
-    if (ev.finish != FinishReason::kNone) last[ev.id] = ev;
-  };
+  EventLog log;
+  auto handler = log.handler();
+  auto& tokens = log.tokens;
+  auto& last = log.last;
   RequestParams p;
   p.prompt = std::vector<int32_t>(30, 7);
   p.max_tokens = 1000;
   uint64_t a = 0, b = 0;
   CHECK(e->submit(p, handler, &a).ok());
   CHECK(e->submit(p, handler, &b).ok());
-  for (int i = 0; i < 200; ++i) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (tokens[a] >= 3) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  log.wait_for([&] { return tokens[a] >= 3; }, 200);
   e->cancel(a);
-  for (int i = 0; i < 200; ++i) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (last.count(a)) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  log.wait_for([&] { return last.count(a) > 0; }, 200);
   e->close();
   CHECK(last[a].finish == FinishReason::kAbort);
   CHECK(last[b].finish == FinishReason::kError && last[b].error.code == Code::kEngineClosed);
@@ -131,24 +142,11 @@ TEST_CASE("engine: when nothing can be scheduled the engine thread waits for the
   if (!e) return;
   std::atomic<int> loops{0};
   e->set_step_hook([&] { loops += 1; });
-  std::mutex mu;
-  std::map<uint64_t, int> tokens;
-  std::map<uint64_t, RequestEvent> last;
-  auto handler = [&](const RequestEvent& ev) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (ev.token >= 0) tokens[ev.id]++;
-    if (ev.finish != FinishReason::kNone) last[ev.id] = ev;
-  };
-  auto wait_for = [&](auto done) {
-    for (int i = 0; i < 1000; ++i) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (done()) return true;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  };
+  EventLog log;
+  auto handler = log.handler();
+  auto& tokens = log.tokens;
+  auto& last = log.last;
+  auto wait_for = [&](auto done) { return log.wait_for(done, 1000); };
   RequestParams pa, pb;
   for (int k = 0; k < 40; ++k) {
     pa.prompt.push_back(200 + k);

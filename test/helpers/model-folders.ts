@@ -71,6 +71,16 @@ export function writeRawSafetensors(path: string, tensors: SafeTensor[], header:
   writeFileSync(path, Buffer.concat([len, json, ...data]));
 }
 
+/** The greedy tokens a model folder gives for `prompt` (loads it, generates, closes it). */
+export async function greedyTokens(dir: string, prompt: number[], maxTokens: number): Promise<number[]> {
+  const engine = await Engine.load(dir);
+  try {
+    return (await engine.generateTokens(prompt, { maxTokens })).tokens;
+  } finally {
+    await engine.close();
+  }
+}
+
 /** Loading `dir` fails with an XlamModelFormatError of `code`, naming the file and the tensor when given. */
 export async function expectLoadError(t: Tap.Test, dir: string, code: string, file?: RegExp, tensor?: string): Promise<void> {
   const err = await Engine.load(dir).then(
