@@ -5,6 +5,7 @@
 // typed error classes.
 #include <napi.h>
 
+#include <cmath>
 #include <memory>
 #include <new>
 #include <string>
@@ -42,14 +43,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeEngine",
-                       {InstanceMethod("listen", &NativeEngine::Listen),
-                        InstanceMethod("submit", &NativeEngine::Submit),
-                        InstanceMethod("cancel", &NativeEngine::Cancel),
-                        InstanceMethod("setTokenBytes", &NativeEngine::SetTokenBytes),
-                        InstanceMethod("pause", &NativeEngine::Pause),
-                        InstanceMethod("resume", &NativeEngine::Resume),
-                        InstanceMethod("stats", &NativeEngine::Stats),
-                        InstanceMethod("info", &NativeEngine::Info), InstanceMethod("close", &NativeEngine::Close)});
+                       {Method<0, &NativeEngine::Listen>(), Method<1, &NativeEngine::Submit>(),
+                        Method<2, &NativeEngine::Cancel>(), Method<3, &NativeEngine::SetTokenBytes>(),
+                        Method<4, &NativeEngine::Pause>(), Method<5, &NativeEngine::Resume>(),
+                        Method<6, &NativeEngine::Stats>(), Method<7, &NativeEngine::Info>(),
+                        Method<8, &NativeEngine::Close>()});
   }
 
   ~NativeEngine() override {
@@ -58,6 +56,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   }
 
   explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
+    // Only OnOK below passes an External (JS cannot make one), holding a shared_ptr<Engine>.
     if (info.Length() != 1 || !info[0].IsExternal()) {
       arg_error(info.Env(), "NativeEngine cannot be constructed from JS; use loadEngine()").ThrowAsJavaScriptException();
       return;
@@ -67,6 +66,20 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   }
 
  private:
+  using MethodFn = Napi::Value (NativeEngine::*)(const Napi::CallbackInfo&);
+  static constexpr const char* kMethodNames[] = {"listen", "submit", "cancel", "setTokenBytes", "pause",
+                                                  "resume", "stats", "info", "close"};
+
+  // Every method runs guarded: a C++ exception in it becomes a typed JS error (convert.h).
+  template <int I, MethodFn M>
+  Napi::Value Guarded(const Napi::CallbackInfo& info) {
+    return xlam::binding::guarded(info.Env(), kMethodNames[I], [&] { return (this->*M)(info); });
+  }
+  template <int I, MethodFn M>
+  static Napi::ClassPropertyDescriptor<NativeEngine> Method() {
+    return InstanceMethod(kMethodNames[I], &NativeEngine::Guarded<I, M>);
+  }
+
   Napi::Value Info(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!open(env)) return env.Undefined();
@@ -163,27 +176,29 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   }
 
   bool request_id(const Napi::CallbackInfo& info, uint64_t* id) {
-    if (info.Length() != 1 || !info[0].IsNumber()) {
+    const double d = info.Length() == 1 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0 && d <= 9007199254740991.0) || d != std::floor(d)) {  // NaN, negatives, fractions: no request's id
       arg_error(info.Env(), "expected a request id").ThrowAsJavaScriptException();
       return false;
     }
-    *id = static_cast<uint64_t>(info[0].As<Napi::Number>().DoubleValue());
+    *id = static_cast<uint64_t>(d);
     return true;
   }
 
+  // cancel / pause / resume(id): an id no request has (any more) is ignored; after close, ENGINE_CLOSED.
   Napi::Value Cancel(const Napi::CallbackInfo& info) {
     uint64_t id;
-    if (engine_ && request_id(info, &id)) engine_->cancel(id);
+    if (open(info.Env()) && request_id(info, &id)) engine_->cancel(id);
     return info.Env().Undefined();
   }
   Napi::Value Pause(const Napi::CallbackInfo& info) {
     uint64_t id;
-    if (engine_ && request_id(info, &id)) engine_->set_paused(id, true);
+    if (open(info.Env()) && request_id(info, &id)) engine_->set_paused(id, true);
     return info.Env().Undefined();
   }
   Napi::Value Resume(const Napi::CallbackInfo& info) {
     uint64_t id;
-    if (engine_ && request_id(info, &id)) engine_->set_paused(id, false);
+    if (open(info.Env()) && request_id(info, &id)) engine_->set_paused(id, false);
     return info.Env().Undefined();
   }
 
@@ -273,10 +288,15 @@ class LoadWorker : public Napi::AsyncWorker {
 };
 
 // loadEngine(dir: string, options?: {backend?, threads?, blockSize?, kvCacheTokens?, maxBatchTokens?})
-Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
+Napi::Value DoLoadEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
     arg_error(env, "loadEngine(dir, options) needs a folder path string").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::string dir = info[0].As<Napi::String>().Utf8Value();
+  if (dir.empty() || dir.find('\0') != std::string::npos) {  // a NUL would cut the path short
+    arg_error(env, "loadEngine(dir): the path is empty or contains a NUL character").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   xlam::EngineOptions options;
@@ -321,17 +341,23 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
     if (!get_int(env, o, "maxSequences", 1, 4096, &v)) return env.Undefined();
     options.max_sequences = v;
   }
-  auto* worker = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(options));
+  auto* worker = new LoadWorker(env, std::move(dir), std::move(options));
   Napi::Promise p = worker->Promise();
   worker->Queue();
   return p;
 }
 
+Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
+  return xlam::binding::guarded(info.Env(), "loadEngine", [&] { return DoLoadEngine(info); });
+}
+
 Napi::Value BackendNames(const Napi::CallbackInfo& info) {
-  std::vector<std::string> names = xlam::backend_names();
-  Napi::Array a = Napi::Array::New(info.Env(), names.size());
-  for (size_t i = 0; i < names.size(); ++i) a.Set(static_cast<uint32_t>(i), names[i]);
-  return a;
+  return xlam::binding::guarded(info.Env(), "backendNames", [&]() -> Napi::Value {
+    std::vector<std::string> names = xlam::backend_names();
+    Napi::Array a = Napi::Array::New(info.Env(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) a.Set(static_cast<uint32_t>(i), names[i]);
+    return a;
+  });
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

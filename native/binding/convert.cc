@@ -1,5 +1,6 @@
 #include "convert.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace xlam::binding {
@@ -44,25 +45,33 @@ bool get_number(Napi::Env env, const Napi::Object& o, const char* key, double* o
 }
 
 bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t>* out) {
-  if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+  const bool typed = v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array;
+  if (!typed && !v.IsArray()) {
+    arg_error(env, std::string(what) + " must be an array of token ids").ThrowAsJavaScriptException();
+    return false;
+  }
+  const size_t length = typed ? v.As<Napi::Int32Array>().ElementLength() : v.As<Napi::Array>().Length();
+  if (length > kMaxIds) {
+    arg_error(env, std::string(what) + " has " + std::to_string(length) + " ids, more than " + std::to_string(kMaxIds))
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  if (typed) {
     Napi::Int32Array a = v.As<Napi::Int32Array>();
     out->assign(a.Data(), a.Data() + a.ElementLength());
     return true;
   }
-  if (!v.IsArray()) {
-    arg_error(env, std::string(what) + " must be an array of token ids").ThrowAsJavaScriptException();
-    return false;
-  }
   Napi::Array a = v.As<Napi::Array>();
-  out->resize(a.Length());
-  for (uint32_t i = 0; i < a.Length(); ++i) {
+  out->clear();
+  out->reserve(std::min<size_t>(length, 4096));  // grows with the ids actually read (holes end it)
+  for (uint32_t i = 0; i < length; ++i) {
     Napi::Value e = a.Get(i);
     double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
     if (!(d >= 0 && d <= 2147483647.0) || d != std::floor(d)) {
       arg_error(env, std::string(what) + "[" + std::to_string(i) + "] is not a token id").ThrowAsJavaScriptException();
       return false;
     }
-    (*out)[i] = static_cast<int32_t>(d);
+    out->push_back(static_cast<int32_t>(d));
   }
   return true;
 }

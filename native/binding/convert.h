@@ -2,10 +2,13 @@
 #pragma once
 #include <napi.h>
 
+#include <exception>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "../src/fault-injection.h"
 #include "../src/scheduler.h"
 #include "../src/status.h"
 
@@ -16,11 +19,33 @@ Napi::Error make_error(Napi::Env env, const Status& st);
 // A TypeError with code INVALID_ARGUMENT.
 Napi::Error arg_error(Napi::Env env, const std::string& message);
 
+// Runs f, the body of a function called from JS: a JS exception (Napi::Error) goes on to JS as
+// it is; any other C++ exception becomes a JS error with code OUT_OF_MEMORY (std::bad_alloc)
+// or INTERNAL, instead of ending the process. `site` names it for fault injection.
+template <typename F>
+auto guarded(Napi::Env env, const char* site, F&& f) -> decltype(f()) {
+  try {
+    fault::point(site);
+    return f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    make_error(env, Status::Error(Code::kOutOfMemory, std::string("out of memory in ") + site)).ThrowAsJavaScriptException();
+  } catch (const std::exception& e) {
+    make_error(env, Status::Error(Code::kInternal, std::string(site) + ": " + e.what())).ThrowAsJavaScriptException();
+  } catch (...) {
+    make_error(env, Status::Error(Code::kInternal, std::string(site) + ": unknown native exception")).ThrowAsJavaScriptException();
+  }
+  return decltype(f())();
+}
+
 // Optional integer option in lo..hi; false (with a pending JS exception) when invalid.
 bool get_int(Napi::Env env, const Napi::Object& o, const char* key, int64_t lo, int64_t hi, int64_t* out);
 // Optional finite number option; false (with a pending JS exception) when invalid.
 bool get_number(Napi::Env env, const Napi::Object& o, const char* key, double* out);
-// Token ids from an array of integers or an Int32Array.
+// Token ids from an array of integers or an Int32Array, at most kMaxIds of them (more could
+// never fit a context; the length is checked before anything is allocated).
+constexpr uint32_t kMaxIds = 1u << 24;
 bool get_ids(Napi::Env env, Napi::Value v, const char* what, std::vector<int32_t>* out);
 
 // Bytes of a typed array of the given type (shape check); false with a pending JS exception.

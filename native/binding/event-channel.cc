@@ -30,7 +30,10 @@ RequestHandler EventChannel::handler() {
   std::shared_ptr<Shared> shared = shared_;
   return [shared](const RequestEvent& e) {
     std::lock_guard<std::mutex> lock(shared->mu);
-    shared->events.push_back(e);
+    try {
+      shared->events.push_back(e);
+    } catch (...) {  // out of memory: the event is lost, but the engine thread lives on
+    }
   };
 }
 

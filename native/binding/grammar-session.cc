@@ -16,15 +16,31 @@ class GrammarSession : public Napi::ObjectWrap<GrammarSession> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "GrammarSession",
-                       {InstanceMethod("matchBytes", &GrammarSession::MatchBytes),
-                        InstanceMethod("mask", &GrammarSession::Mask),
-                        InstanceMethod("forced", &GrammarSession::Forced),
-                        InstanceMethod("replay", &GrammarSession::Replay),
-                        InstanceMethod("stats", &GrammarSession::Stats)});
+                       {Method<0, &GrammarSession::MatchBytes>(), Method<1, &GrammarSession::Mask>(),
+                        Method<2, &GrammarSession::Forced>(), Method<3, &GrammarSession::Replay>(),
+                        Method<4, &GrammarSession::Stats>()});
   }
 
   // new GrammarSession(data: Uint8Array, offsets: Uint32Array, allowed: Uint8Array)
   explicit GrammarSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GrammarSession>(info) {
+    guarded(info.Env(), "GrammarSession", [&] { Construct(info); });
+  }
+
+ private:
+  using MethodFn = Napi::Value (GrammarSession::*)(const Napi::CallbackInfo&);
+  static constexpr const char* kMethodNames[] = {"matchBytes", "mask", "forced", "replay", "stats"};
+
+  // Every method runs guarded: a C++ exception in it becomes a typed JS error (convert.h).
+  template <int I, MethodFn M>
+  Napi::Value Guarded(const Napi::CallbackInfo& info) {
+    return guarded(info.Env(), kMethodNames[I], [&] { return (this->*M)(info); });
+  }
+  template <int I, MethodFn M>
+  static Napi::ClassPropertyDescriptor<GrammarSession> Method() {
+    return InstanceMethod(kMethodNames[I], &GrammarSession::Guarded<I, M>);
+  }
+
+  void Construct(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::vector<uint8_t> data, allowed;
     std::vector<uint32_t> offsets;
@@ -37,7 +53,6 @@ class GrammarSession : public Napi::ObjectWrap<GrammarSession> {
     if (!st.ok()) make_error(env, st).ThrowAsJavaScriptException();
   }
 
- private:
   // A matcher for info[0] (a byte grammar) after the token ids of info[1] (optional).
   std::unique_ptr<GrammarMatcher> matcher(const Napi::CallbackInfo& info, bool with_prefix) {
     Napi::Env env = info.Env();

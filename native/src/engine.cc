@@ -1,11 +1,32 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <exception>
+#include <new>
+#include <stdexcept>
 
+#include "fault-injection.h"
 #include "thread-priority.h"
 
-
 namespace xlam {
+
+namespace {
+
+// The status of the exception being handled (call inside a catch block): the engine thread turns
+// what a step throws into error events instead of letting it end the process.
+Status current_exception_status() {
+  try {
+    throw;
+  } catch (const std::bad_alloc&) {
+    return Status::Error(Code::kOutOfMemory, "out of memory in the engine thread");
+  } catch (const std::exception& e) {
+    return Status::Error(Code::kInternal, std::string("engine thread: ") + e.what());
+  } catch (...) {
+    return Status::Error(Code::kInternal, "engine thread: unknown native exception");
+  }
+}
+
+}  // namespace
 
 Engine::~Engine() {
   close();
@@ -21,6 +42,7 @@ Status Engine::load(const std::string& dir, const EngineOptions& options, std::u
   if (options.block_size <= 0 || options.block_size > 1024)
     return Status::Error(Code::kInvalidArgument, "blockSize must be in 1..1024");
   if (options.max_batch_tokens <= 0) return Status::Error(Code::kInvalidArgument, "maxBatchTokens must be positive");
+  fault::point("load");
   std::unique_ptr<Engine> e(new Engine());
   e->options_ = options;
   e->backend_ = std::move(backend);
@@ -130,6 +152,34 @@ void Engine::close() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Engine::apply(Op& op) {
+  switch (op.kind) {
+    case Op::kAdd: {
+      Status st = scheduler_->add(op.id, std::move(op.params));
+      if (st.ok()) {
+        handlers_[op.id] = std::move(op.handler);
+      } else {  // validated at submit: only a state the caller could not see gets here
+        RequestEvent e;
+        e.id = op.id;
+        e.finish = FinishReason::kError;
+        e.error = st;
+        op.handler(e);
+      }
+      break;
+    }
+    case Op::kCancel: scheduler_->cancel(op.id); break;
+    case Op::kPause: scheduler_->set_paused(op.id, true); break;
+    case Op::kResume: scheduler_->set_paused(op.id, false); break;
+    case Op::kVocabulary: {
+      const TokenBytes& v = *op.vocabulary;
+      // Checked in set_token_bytes: nothing here can fail but the allocation of the trie.
+      (void)scheduler_->set_vocabulary(v.data.data(), v.data.size(), v.offsets.data(), v.allowed.data(),
+                                       static_cast<int64_t>(v.allowed.size()));
+      break;
+    }
+  }
+}
+
 void Engine::run() {
   set_compute_priority(options_.compute_priority);
   std::vector<Op> ops;
@@ -147,34 +197,30 @@ void Engine::run() {
     }
     events.clear();
     for (Op& op : ops) {
-      switch (op.kind) {
-        case Op::kAdd: {
-          Status st = scheduler_->add(op.id, std::move(op.params));
-          if (st.ok()) {
-            handlers_[op.id] = std::move(op.handler);
-          } else {  // validated at submit: only a state the caller could not see gets here
-            RequestEvent e;
-            e.id = op.id;
-            e.finish = FinishReason::kError;
-            e.error = st;
-            op.handler(e);
-          }
-          break;
-        }
-        case Op::kCancel: scheduler_->cancel(op.id); break;
-        case Op::kPause: scheduler_->set_paused(op.id, true); break;
-        case Op::kResume: scheduler_->set_paused(op.id, false); break;
-        case Op::kVocabulary: {
-          const TokenBytes& v = *op.vocabulary;
-          // Checked in set_token_bytes: nothing here can fail but the allocation of the trie.
-          (void)scheduler_->set_vocabulary(v.data.data(), v.data.size(), v.offsets.data(), v.allowed.data(),
-                                           static_cast<int64_t>(v.allowed.size()));
-          break;
+      try {
+        apply(op);
+      } catch (...) {
+        // Only allocation can fail here. An add that threw may have left its request queued:
+        // cancel it (its abort event finds no handler) and fail it through its own handler.
+        Status st = current_exception_status();
+        if (op.kind == Op::kAdd && op.handler) {
+          scheduler_->cancel(op.id);
+          RequestEvent e;
+          e.id = op.id;
+          e.finish = FinishReason::kError;
+          e.error = st;
+          op.handler(e);
         }
       }
     }
     ops.clear();
-    if (scheduler_->has_work()) scheduler_->step(&events);  // a failed pass fails its requests via events
+    try {
+      if (scheduler_->has_work()) scheduler_->step(&events);  // a failed pass fails its requests via events
+    } catch (...) {
+      // What a step holds is unknown after a throw: every request ends with the error (and its
+      // blocks are freed); the events already reported by the step are delivered too.
+      scheduler_->fail_all(current_exception_status(), &events);
+    }
     const SchedulerStats s = scheduler_->stats();
     // A step that ran no pass and ended nothing (every request left is paused, or waits for
     // blocks that paused requests hold) changes nothing until the next operation: wait for one

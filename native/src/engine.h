@@ -89,6 +89,8 @@ class Engine {
     RequestHandler handler;
     std::shared_ptr<const TokenBytes> vocabulary;  // kVocabulary
   };
+  // Applies one operation of the inbox (engine thread); may throw std::bad_alloc.
+  void apply(Op& op);
 
   EngineOptions options_;
   std::unique_ptr<Backend> backend_;

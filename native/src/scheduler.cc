@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "fault-injection.h"
 #include "forward.h"
 #include "logprobs.h"
 
@@ -181,6 +182,13 @@ void Scheduler::finish(Request* r, FinishReason reason, std::vector<RequestEvent
   requests_.erase(r->id);
 }
 
+void Scheduler::fail_all(const Status& error, std::vector<RequestEvent>* events) {
+  std::vector<Request*> all;
+  for (auto& [id, r] : requests_) all.push_back(r.get());
+  std::sort(all.begin(), all.end(), [](Request* a, Request* b) { return a->arrival < b->arrival; });
+  for (Request* r : all) finish(r, FinishReason::kError, events, error);
+}
+
 void Scheduler::preempt(Request* r) {
   cache_->free_seq(&r->slots);
   r->n_computed = 0;  // recomputed from its tokens (prompt + output so far) when readmitted
@@ -352,6 +360,7 @@ Status Scheduler::step(std::vector<RequestEvent>* events) {
     if (r->n_computed + batch[si].n == static_cast<int64_t>(r->tokens.size()))
       fb.logit_rows.push_back(static_cast<int32_t>(fb.tokens.size() - 1));
   }
+  fault::point("forward");  // test-only: a step that throws with its blocks taken
   stats_.steps += 1;
   const auto t0 = std::chrono::steady_clock::now();
   const Status st = runner_->run(fb, &logits_);  // no logit rows: prefill chunks only

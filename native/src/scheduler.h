@@ -94,6 +94,9 @@ class Scheduler {
   // One forward pass. Per-request failures are reported as events; a failing forward pass
   // fails every request it held and is returned.
   Status step(std::vector<RequestEvent>* events);
+  // Ends every request with an error event carrying `error` and frees its blocks: what the
+  // engine does when a step threw (its requests' state is then unknown).
+  void fail_all(const Status& error, std::vector<RequestEvent>* events);
   SchedulerStats stats() const;
   // The scheduler's and the KV cache's invariants (for tests; O(blocks + requests)): every request
   // is running or waiting, once; a waiting request holds no block; each block's reference count
