@@ -1,6 +1,7 @@
 // The Engine inside worker_threads: a Worker's engine gives the main thread's tokens, Workers
 // generate side by side, and a Worker that is terminated mid-generation, exits, or ends with its
-// engine loaded neither crashes nor hangs the process.
+// engine loaded neither crashes nor hangs the process; four Workers load engines at once and two
+// are terminated mid-generation while the other two finish.
 import { Worker } from 'node:worker_threads';
 import t from 'tap';
 
@@ -119,4 +120,38 @@ t.test('a Worker that exits or ends without close() neither crashes nor hangs', 
   t.equal(await idle.exit, 0, 'ended with an idle engine (its event loop is not kept alive)');
   t.ok(loaded);
   t.same(await tokensInMain(requests.slice(0, 1)), await tokensInWorker(requests.slice(0, 1)), 'engines still generate');
+});
+
+t.test('four Workers load engines at once; two are terminated mid-generation, the other two give the right tokens', async (t) => {
+  const main = await tokensInMain(requests);
+  let loaded = 0;
+  const tokens: Array<number[][] | undefined> = [];
+  const texts = [0, 0];
+  const onLoaded = () => {
+    if (++loaded === 4) for (const s of survivors) s.worker.postMessage('go');
+  };
+  // All four start (and load their engines) together; the two 'stream' ones generate as soon
+  // as they have loaded and are terminated after their third text event.
+  const survivors = [0, 1].map((i) =>
+    startWorker('generate', requests, (m) => {
+      if (m.type === 'loaded') onLoaded();
+      if (m.type === 'tokens') tokens[i] = m.tokens;
+    }),
+  );
+  const doomed = [0, 1].map((i) =>
+    startWorker('stream', [longRequest], (m, w) => {
+      if (m.type === 'loaded') onLoaded();
+      if (m.type === 'text' && ++texts[i]! === 3) void w.terminate();
+    }),
+  );
+  for (const [i, w] of doomed.entries()) {
+    t.equal(await w.exit, 1, `stream Worker ${i}: terminated`);
+    t.same(w.errors, [], `stream Worker ${i}: no error`);
+    t.ok(texts[i]! >= 3, `stream Worker ${i} was generating`);
+  }
+  for (const [i, w] of survivors.entries()) {
+    t.equal(await w.exit, 0, `generate Worker ${i}: exit 0`);
+    t.same(w.errors, [], `generate Worker ${i}: no error`);
+    t.same(tokens[i], main, `generate Worker ${i}: the main thread's tokens`);
+  }
 });

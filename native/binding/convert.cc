@@ -126,7 +126,7 @@ bool get_request(Napi::Env env, const Napi::Object& o, RequestParams* p) {
   if (!get_int(env, o, "topLogprobs", 0, 100, &v)) return false;
   p->top_logprobs = static_cast<int32_t>(v);
   v = 0;
-  if (!get_int(env, o, "topK", 0, int64_t{1} << 31, &v)) return false;
+  if (!get_int(env, o, "topK", 0, (int64_t{1} << 31) - 1, &v)) return false;  // an int32
   p->sampling.top_k = static_cast<int32_t>(v);
   double seed = 0;
   if (!get_number(env, o, "seed", &seed)) return false;

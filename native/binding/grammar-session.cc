@@ -57,7 +57,11 @@ class GrammarSession : public Napi::ObjectWrap<GrammarSession> {
   std::unique_ptr<GrammarMatcher> matcher(const Napi::CallbackInfo& info, bool with_prefix) {
     Napi::Env env = info.Env();
     auto g = std::make_shared<ByteGrammar>();
-    if (info.Length() < 1 || !get_grammar(env, info[0], g.get())) return nullptr;
+    if (info.Length() < 1) {
+      arg_error(env, "a byte grammar is needed").ThrowAsJavaScriptException();
+      return nullptr;
+    }
+    if (!get_grammar(env, info[0], g.get())) return nullptr;
     Status st = validate_grammar(*g);
     if (!st.ok()) {
       make_error(env, st).ThrowAsJavaScriptException();

@@ -6,8 +6,9 @@
 // comma-separated `site:kind[:times]` entries, `kind` one of `bad_alloc`, `runtime_error` or
 // `other` (not a std::exception), `times` (default 1) how many hits throw. Sites: `load`
 // (Engine::load), `forward` (a step, after its blocks are taken, before the forward pass), and
-// each NativeEngine method by its JS name (`submit`, `stats`, ...). Unset, a site costs one
-// branch on a static flag.
+// each method of NativeEngine and GrammarSession by its JS name (`submit`, `stats`, ...; the two
+// classes share names), `loadEngine` and `GrammarSession` (its constructor). Entries for the
+// same site throw in turn. Unset, a site costs one branch on a static flag.
 #pragma once
 #include <atomic>
 #include <cstdlib>
@@ -66,7 +67,7 @@ inline void point(const char* name) {
   if (!enabled()) return;
   for (auto& site : sites()) {
     if (site->name != name) continue;
-    if (site->left.fetch_sub(1) <= 0) return;
+    if (site->left.fetch_sub(1) <= 0) continue;  // used up: a later entry for the site may throw
     if (site->kind == "bad_alloc") throw std::bad_alloc();
     if (site->kind == "runtime_error") throw std::runtime_error(std::string("injected fault at ") + name);
     throw InjectedFault{};
