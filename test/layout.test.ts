@@ -22,12 +22,17 @@ function files(dir: string, re: RegExp): string[] {
 }
 
 t.test('sources.json lists every C++ source exactly once', async (t) => {
-  const listed = [...list('engine'), ...list('cpu'), ...list('binding'), ...list('tests')];
+  const listed = [...list('engine'), ...list('cpu'), ...list('binding'), ...list('tests'), ...list('fuzz')];
   t.equal(new Set(listed).size, listed.length, 'no duplicates');
   t.same([...listed].sort(), files('native', /\.cc$/), 'every native/**/*.cc, nothing else');
   t.ok(list('engine').every((f) => f.startsWith('native/src/')));
   t.ok(list('cpu').every((f) => f.startsWith('native/cpu/')));
   t.ok(list('binding').every((f) => f.startsWith('native/binding/')));
+  t.ok(list('fuzz').every((f) => /^native\/fuzz\/fuzz-[a-z-]+\.cc$/.test(f)), 'libFuzzer targets are native/fuzz/fuzz-NAME.cc');
+  for (const f of list('fuzz')) {
+    const name = /fuzz-([a-z-]+)\.cc$/.exec(f)![1]!;
+    t.ok(files('test/fuzz/corpus', /.*/).some((p) => p.startsWith(`test/fuzz/corpus/${name}/`)), `${name} has a committed corpus`);
+  }
 });
 
 t.test('CMakeLists.txt and binding.gyp take their sources from sources.json', async (t) => {
@@ -43,7 +48,7 @@ t.test('CMakeLists.txt and binding.gyp take their sources from sources.json', as
     .trim()
     .split(/\s+/);
   t.same(expanded, [...list('engine'), ...list('cpu'), ...list('binding')]);
-  for (const group of ['engine', 'cpu', 'binding', 'tests']) t.match(cmake, new RegExp(`xlam_sources\\(${group} `));
+  for (const group of ['engine', 'cpu', 'binding', 'tests', 'fuzz']) t.match(cmake, new RegExp(`xlam_sources\\(${group} `));
 });
 
 function includes(file: string): string[] {

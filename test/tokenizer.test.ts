@@ -288,6 +288,26 @@ t.test('bad folders reject with typed errors', async (t) => {
   await t.rejects(Tokenizer.fromDir(t.testdir({ 'tokenizer.json': JSON.stringify(weird) })), { code: 'UNSUPPORTED_TOKENIZER' });
 });
 
+// Found by the tokenizer fuzzer (test/fuzz/targets/tokenizer.ts): an added token id of 2^31-1 in
+// tokenizer_config.json sized the per-id tables and made loading run for minutes.
+t.test('an added token id far above the vocabulary is BAD_TOKENIZER, at once', async (t) => {
+  const tokenizerJson = readFileSync(join(repoRoot, 'test', 'fixtures', 'model-files', 'S34-safe-pattern', 'tokenizer.json'), 'utf8');
+  const special = { content: '<x>', lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
+  for (const id of [2147483647, 3 + 65536]) {
+    const started = Date.now();
+    const config = JSON.stringify({ added_tokens_decoder: { [id]: special } });
+    await t.rejects(Tokenizer.fromDir(t.testdir({ 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': config })),
+      { code: 'BAD_TOKENIZER', file: 'tokenizer_config.json' });
+    t.ok(Date.now() - started < 2000, `id ${id} refused quickly`);
+  }
+  const inJson = JSON.parse(tokenizerJson) as { added_tokens: unknown[] };
+  inJson.added_tokens = [{ id: 1e9, ...special }];
+  await t.rejects(Tokenizer.fromDir(t.testdir({ 'tokenizer.json': JSON.stringify(inJson) })), { code: 'BAD_TOKENIZER', file: 'tokenizer.json' });
+  // The last id allowed (3 model tokens + 65,536 - 1) still loads.
+  const ok = await Tokenizer.fromDir(t.testdir({ 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': JSON.stringify({ added_tokens_decoder: { [3 + 65535]: special } }) }));
+  t.equal(ok.vocabSize, 3 + 65536);
+});
+
 t.test('the package exports the tokenizer', async (t) => {
   const api = await import('../dist/lib/index.js');
   t.equal(api.Tokenizer, Tokenizer);

@@ -20,6 +20,9 @@
  */
 import { XlamModelFormatError } from '../errors.js';
 
+/** Added token ids may run this far past the model's vocabulary (real tokenizers use a few hundred). */
+export const MAX_ADDED_ID_GAP = 65536;
+
 type Json = Record<string, unknown>;
 
 /** The Qwen2Tokenizer pre-tokenization regex (transformers' PRETOKENIZE_REGEX). */
@@ -194,6 +197,18 @@ export function resolveTokenizer(tokenizerJson: Json, config: Json, modelType: s
   if (decoderCfg && typeof decoderCfg === 'object') {
     for (const [id, t] of Object.entries(decoderCfg)) {
       if (/^\d+$/.test(id) && t && typeof t.content === 'string') byId.set(Number(id), addedToken(Number(id), t));
+    }
+  }
+  // Every id sizes the tables built per id, so one far above the vocabulary (found by the
+  // tokenizer fuzzer: id 2147483647 made loading run for minutes) is refused.
+  const vocab = (tokenizerJson.model as Json | undefined)?.vocab as unknown;
+  const modelSize = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === 'object' ? Object.keys(vocab).length : 0;
+  const maxId = modelSize + MAX_ADDED_ID_GAP;
+  for (const id of byId.keys()) {
+    if (!Number.isSafeInteger(id) || id < 0 || id >= maxId) {
+      const where = decoderCfg && Object.hasOwn(decoderCfg, String(id)) ? 'tokenizer_config.json' : 'tokenizer.json';
+      throw new XlamModelFormatError('BAD_TOKENIZER',
+        `${where}: added token id ${id} is not below ${maxId} (the model's ${modelSize} tokens + ${MAX_ADDED_ID_GAP})`, where);
     }
   }
 

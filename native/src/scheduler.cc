@@ -291,8 +291,12 @@ void Scheduler::sample_token(Request* r, const float* logits, std::vector<Reques
     return;
   }
   const bool is_stop = std::find(stops.begin(), stops.end(), token) != stops.end();
-  if (r->matcher && !is_stop && !r->matcher->accept(token)) {
-    finish(r, FinishReason::kError, events, Status::Error(Code::kInternal, "the grammar refused a token its own mask allowed"));
+  bool at_limit = false;
+  if (r->matcher && !is_stop && !r->matcher->accept(token, &at_limit)) {
+    finish(r, FinishReason::kError, events,
+           Status::Error(Code::kInternal, at_limit ? "the grammar is too ambiguous: the sampled token would leave more than " +
+                                                         std::to_string(Pda::kMaxTops) + " parse stacks alive at once"
+                                                   : std::string("the grammar refused a token its own mask allowed")));
     return;
   }
   if (!append_token(r, token, std::move(e), events) || !r->matcher) return;

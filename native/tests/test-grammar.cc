@@ -211,6 +211,32 @@ TEST_CASE("grammar: forced bytes become tokens, all but the last") {
   CHECK(!m.complete() && m.accept(7) && m.complete() && !m.can_continue());
 }
 
+// Found by native/fuzz/fuzz-grammar.cc: in an ambiguous grammar the number of stacks alive doubles
+// with every byte; the mask (computed from the top frames of each stack) still allowed "]" after
+// 11 bytes, while the step died at Pda::kMaxTops stacks, and the scheduler reported "the grammar
+// refused a token its own mask allowed". The refusal now says it is the stack limit.
+TEST_CASE("grammar: a token the mask allows is refused only at the stack limit, and says so") {
+  Builder b;  // root ::= "" | [a-z] root root [a-z]
+  b.rules = {{{}, {"set:a-z", "ref:0", "ref:0", "set:a-z"}}};
+  const ByteGrammar g = b.build();
+  CHECK(validate_grammar(g).ok());
+  GrammarContext ctx = context_for({"a", "abcd"});
+  GrammarMatcher m(&ctx, ctx.compile(std::make_shared<ByteGrammar>(g)));
+  std::vector<uint64_t> bits;
+  bool at_limit = true;
+  int accepted = 0;
+  for (; accepted < 40; ++accepted) {
+    m.fill_mask(&bits);
+    CHECK((bits[0] & 1u) != 0);  // "a" is always allowed by the top frames
+    if (!m.accept(0, &at_limit)) break;
+    CHECK(!at_limit);
+  }
+  CHECK_MSG(accepted > 8 && accepted < 40, "accepted %d", accepted);
+  CHECK(at_limit);  // refused because more than kMaxTops stacks would be alive, not by the grammar
+  GrammarMatcher fresh(&ctx, ctx.compile(std::make_shared<ByteGrammar>(g)));
+  CHECK(fresh.accept(1, &at_limit) && !at_limit);  // "abcd" within the limit
+}
+
 TEST_CASE("grammar: the scheduler samples only grammatical tokens, forces, and stops when complete") {
   const char* dir = std::getenv("XLAM_FIXTURES");
   const std::string path = std::string(dir ? dir : "test/fixtures/models") + "/qwen2-sampling-bf16";

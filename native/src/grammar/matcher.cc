@@ -111,13 +111,18 @@ void GrammarMatcher::compute_mask(uint64_t* out) {
   }
 }
 
-bool GrammarMatcher::accept(int32_t token) {
+bool GrammarMatcher::accept(int32_t token, bool* at_limit) {
+  if (at_limit) *at_limit = false;
   const std::string_view b = ctx_->trie().bytes(token);
   if (b.empty()) return false;
   int32_t s = state_;
   for (char c : b) {
+    const int32_t prev = s;
     s = cg_->pda.step(s, static_cast<uint8_t>(c));
-    if (s == Pda::kDead) return false;
+    if (s == Pda::kDead) {
+      if (at_limit) *at_limit = cg_->pda.overflowed(prev, static_cast<uint8_t>(c));
+      return false;
+    }
   }
   state_ = s;
   return true;

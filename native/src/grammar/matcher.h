@@ -70,7 +70,9 @@ class GrammarMatcher {
   // tokens are the caller's (allowed only when complete()).
   void fill_mask(std::vector<uint64_t>* bits);
   // Takes a token: false (state unchanged) when the grammar does not allow its bytes.
-  bool accept(int32_t token);
+  // *at_limit (if given) is set when the refusal came from the stack limit (Pda::overflowed): the
+  // grammar is too ambiguous here, and the mask may have allowed the token.
+  bool accept(int32_t token, bool* at_limit = nullptr);
   // Takes one byte (tests): false (state unchanged) when no stack takes it.
   bool accept_byte(uint8_t b);
   // The output so far is a complete sentence of the grammar.

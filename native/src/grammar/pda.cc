@@ -111,8 +111,10 @@ int32_t Pda::step(int32_t state, uint8_t byte) {
     const StackNode n = nodes_[static_cast<size_t>(t)];
     if (g_->set_has(g_->arg[static_cast<size_t>(n.pos)], byte)) expand(n.pos + 1, n.parent);
   }
+  const bool overflow = acc_overflow_;
   const int32_t next = intern_state();
   step_memo_.emplace(key, next);
+  if (overflow) overflow_steps_.insert(key);
   return next;
 }
 

@@ -41,8 +41,15 @@ class Pda {
   int32_t initial();
   // The state whose stacks are `chain` expanded: chain is a node whose top may be any element.
   int32_t from_node(int32_t node);
-  // The state after `byte`; kDead when no stack takes it. Memoized.
+  // The state after `byte`; kDead when no stack takes it, or when more than kMaxTops stacks would
+  // be alive (see overflowed). Memoized.
   int32_t step(int32_t state, uint8_t byte);
+  // True when step(state, byte) was kDead because of the kMaxTops limit, not because no stack
+  // takes the byte. Token masks are computed from the top frames of each stack and do not see
+  // this limit, so a token they allow can still be refused here.
+  bool overflowed(int32_t state, uint8_t byte) const {
+    return overflow_steps_.count((static_cast<uint64_t>(state) << 8) | byte) != 0;
+  }
   // Interns a stack node.
   int32_t node(int32_t pos, int32_t parent);
 
@@ -68,6 +75,7 @@ class Pda {
   std::vector<PdaState> states_;
   std::unordered_map<std::vector<int32_t>, int32_t, VecHash> state_index_;
   std::unordered_map<uint64_t, int32_t> step_memo_;
+  std::unordered_set<uint64_t> overflow_steps_;  // step_memo_ keys that died of kMaxTops
   int32_t initial_ = -1;
   // Scratch of one expansion.
   std::vector<int32_t> acc_tops_;
