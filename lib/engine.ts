@@ -170,6 +170,12 @@ export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseRe
   raw: string;
 }
 
+/**
+ * Cancels the request of a stream whose iterator was dropped unfinished and garbage-collected
+ * (a paused request would otherwise keep its KV blocks for good).
+ */
+const abandonedStreams = new FinalizationRegistry<() => void>((cancel) => cancel());
+
 /** Stream events buffered before the request is paused (backpressure), and resumed below. */
 const HIGH_WATER = 64;
 const LOW_WATER = 16;
@@ -465,7 +471,10 @@ export class Engine {
    * Streams a request: text deltas (with tools: the streaming tool-call events), then
    * `{ type: 'done', finishReason, usage }` (see {@link StreamEvent}). Leaving the loop early
    * cancels the request; a consumer that stops reading pauses it instead of buffering without
-   * bound. Errors (as for {@link Engine.generate}) are thrown from the loop.
+   * bound. A consumer that drops the iterator without finishing or leaving the loop (no
+   * `return()`) is noticed when the iterator is garbage-collected: the request is then
+   * cancelled and its KV blocks freed. Errors (as for {@link Engine.generate}) are thrown from
+   * the loop.
    *
    * With tools, generation is constrained to the tool-call grammar as in {@link Engine.callTools}
    * (`toolChoice`, `constrained`). A call cut at `maxTokens` ends with an `INCOMPLETE_CALL` error
@@ -477,7 +486,20 @@ export class Engine {
    *   if (ev.type === 'text') process.stdout.write(ev.delta);
    * ```
    */
-  async *stream(request: GenerateRequest): AsyncGenerator<StreamEvent, void, undefined> {
+  stream(request: GenerateRequest): AsyncGenerator<StreamEvent, void, undefined> {
+    const run: { id?: number } = {};
+    const events = this.#stream(request, run);
+    abandonedStreams.register(events, () => {
+      try {
+        if (run.id !== undefined) this.#native?.cancel(run.id); // an id that has ended is ignored
+      } catch {
+        // closed meanwhile: nothing left to free
+      }
+    });
+    return events;
+  }
+
+  async *#stream(request: GenerateRequest, run: { id?: number }): AsyncGenerator<StreamEvent, void, undefined> {
     const r = parseArgument(GenerateRequestSchema, request, 'request');
     const p = await this.#prepare(r);
     const parser = p.callable ? new ToolCallStreamParser(p.callable, { format: p.format ?? 'auto' }) : undefined;
@@ -511,6 +533,7 @@ export class Engine {
         },
       }),
     );
+    run.id = id;
     try {
       for (;;) {
         while (queue.length > 0) {

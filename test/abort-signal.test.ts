@@ -1,8 +1,12 @@
 // RELIABILITY.md 7.1 row N: an AbortSignal before start, during prefill, during decode and after
 // finish. Aborted calls reject with XlamAbortError (code ABORTED) and free their KV blocks; an
 // abort before start submits nothing; an abort during prefill ends the request before its first
-// token; an abort after finish changes nothing (the listener is gone, nothing rejects).
+// token; an abort after finish changes nothing (the listener is gone, nothing rejects). And the
+// stream consumer that neither aborts nor leaves its loop but drops the iterator: its request,
+// paused by backpressure, is cancelled once the iterator is garbage-collected.
 import { getEventListeners } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import t from 'tap';
 
 import { Engine, XlamAbortError } from '../dist/lib/index.js';
@@ -89,4 +93,29 @@ t.test('after finish: no effect', async (t) => {
   t.equal(events.at(-1)?.type, 'done');
   t.same(idle(engine), IDLE);
   t.equal(unhandled, 0, 'no unhandled rejection in this file');
+});
+
+t.test('a stream iterator dropped without return() is cancelled when collected', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const engine = await Engine.load(MODEL);
+  t.teardown(() => engine.close());
+  await (async () => {
+    const it = engine.stream({ promptTokens: [5, 6, 7], maxTokens: 1500, ignoreEos: true })[Symbol.asyncIterator]();
+    await it.next();
+    await it.next();
+  })(); // dropped here: no return(), no abort
+  // Unread events pile up until backpressure pauses the request, which then holds its blocks.
+  for (let last = -1; engine.stats().generatedTokens !== last; ) {
+    last = engine.stats().generatedTokens;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  t.ok(engine.stats().generatedTokens < 1500, `paused after ${engine.stats().generatedTokens} tokens`);
+  let rounds = 0;
+  while (engine.stats().running > 0 && rounds++ < 100) {
+    gc();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.same(idle(engine), IDLE, `freed after ${rounds} forced collections`);
+  t.ok(engine.stats().generatedTokens < 1500, 'cancelled, not run to maxTokens');
 });
