@@ -20,7 +20,12 @@ import { parseToolCalls } from './parse/parse.js';
 import type { InvalidToolCall, ParseResult, ToolCall } from './parse/types.js';
 import { ToolCallStreamParser } from './parse/stream.js';
 import type { ChatMessage } from './prompt/types.js';
+import { XlamTemplateError } from './prompt/errors.js';
 import { PromptRenderer, type PromptFormat } from './prompt/formats/index.js';
+import { resolveBudget, type TemplateBudget } from './prompt/jinja/budget.js';
+import { templateData, type TemplateData } from './prompt/sandbox/job.js';
+import { RenderSandbox } from './prompt/sandbox/sandbox.js';
+import { ChatTemplate } from './prompt/template.js';
 import { samplingDefaults, type SamplingDefaults } from './serving/generation-defaults.js';
 import { checkRequestText, checkToolSchemas } from './serving/limits.js';
 import { GenerateRequestSchema, type GenerateRequest, type GenerateResult, type ParsedGenerateRequest, type ToolChoice } from './serving/request.js';
@@ -95,6 +100,28 @@ export const LoadOptionsSchema = z
      * @defaultValue `'idle'`
      */
     computePriority: z.enum(['idle', 'low', 'normal']).default('idle'),
+    /**
+     * Limits of each chat-template render (a template is code from the model folder; it renders
+     * in a worker thread, off the event loop): evaluation steps, `range` length, macro call
+     * depth, output characters and wall time. A render over a limit fails the request with
+     * `XlamTemplateError` code `TEMPLATE_BUDGET`.
+     * @example `{ templateBudget: { maxTimeMs: 2000 } }`
+     * @defaultValue `{ maxSteps: 100000, maxRange: 100000, maxCallDepth: 256, maxOutputChars: 4194304, maxTimeMs: 1000 }`
+     */
+    templateBudget: z.strictObject({
+      maxSteps: z.number().int().min(1).max(1e9).optional(),
+      maxRange: z.number().int().min(1).max(1e9).optional(),
+      maxCallDepth: z.number().int().min(1).max(10_000).optional(),
+      maxOutputChars: z.number().int().min(1).max(2 ** 29).optional(),
+      maxTimeMs: z.number().gt(0).max(3_600_000).optional(),
+    }).optional(),
+    /**
+     * Accept a request's own `chatTemplate`. A template is code: leave this off unless the
+     * callers are trusted (vLLM's `trust_request_chat_template`).
+     * @example `{ trustRequestTemplates: true }`
+     * @defaultValue `false`
+     */
+    trustRequestTemplates: z.boolean().default(false),
   })
   .strict();
 
@@ -170,6 +197,24 @@ export interface CallToolsResult<T extends readonly ToolInput[]> extends ParseRe
   raw: string;
 }
 
+/** A request's prompt: its ids, its text (none for `promptTokens`), the tokenizer and the prompt format (with `messages`). */
+interface PromptOf {
+  ids: number[];
+  text: string | undefined;
+  tokenizer: Tokenizer | undefined;
+  format: PromptFormat | undefined;
+}
+
+/** What {@link Engine.renderPrompt} returns. */
+export interface RenderedPrompt {
+  /** The prompt text (for `messages`: the rendered chat template; for `prompt`: the prompt itself). */
+  text: string;
+  /** The token ids generation would start from. */
+  tokenIds: number[];
+  /** The prompt format used for `messages`. */
+  format?: PromptFormat;
+}
+
 /**
  * Cancels the request of a stream whose iterator was dropped unfinished and garbage-collected
  * (a paused request would otherwise keep its KV blocks for good).
@@ -235,11 +280,19 @@ export class Engine {
   #grammars = new Map<string, ByteGrammar>();
   /** Whether the tokenizer's token bytes were handed to the native engine (once, before the first grammar request). */
   #tokenBytesSent = false;
+  /** Renders prompts in a worker thread, under #templateBudget. */
+  #sandbox = new RenderSandbox();
+  #templateBudget: TemplateBudget;
+  #trustRequestTemplates: boolean;
+  /** Request-supplied templates (when trusted), parsed once each, most recently used last. */
+  #requestTemplates = new Map<string, TemplateData>();
 
-  private constructor(handle: NativeEngine, dir: string, capacity: number) {
+  private constructor(handle: NativeEngine, dir: string, capacity: number, templates: { budget: TemplateBudget; trustRequestTemplates: boolean }) {
     this.#native = handle;
     this.#dir = dir;
     this.#capacity = capacity;
+    this.#templateBudget = templates.budget;
+    this.#trustRequestTemplates = templates.trustRequestTemplates;
     handle.listen((events) => {
       for (const e of events) this.#sinks.get(e.id)?.(e);
     });
@@ -255,12 +308,24 @@ export class Engine {
   static async load(path: string, options: LoadOptions = {}): Promise<Engine> {
     if (typeof path !== 'string' || path.length === 0)
       throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'path: expected a model folder path');
-    const { maxQueuedRequests, ...opts } = parseArgument(LoadOptionsSchema, options, 'options');
+    const { maxQueuedRequests, templateBudget, trustRequestTemplates, ...opts } = parseArgument(LoadOptionsSchema, options, 'options');
+    let handle: NativeEngine;
     try {
-      return new Engine(await native().loadEngine(path, opts), path, opts.maxSequences + maxQueuedRequests);
+      handle = await native().loadEngine(path, opts);
     } catch (err) {
       throw fromNative(err);
     }
+    const engine = new Engine(handle, path, opts.maxSequences + maxQueuedRequests, { budget: resolveBudget(templateBudget), trustRequestTemplates });
+    // The chat template is code from the folder: parse it now, so a broken one fails the load.
+    try {
+      (await engine.promptRenderer()).template.compileAll();
+    } catch (err) {
+      if (!(err instanceof XlamTemplateError && err.code === 'NO_CHAT_TEMPLATE')) {
+        await engine.close();
+        throw err;
+      }
+    }
+    return engine;
   }
 
   /**
@@ -309,13 +374,10 @@ export class Engine {
     return this.#renderer;
   }
 
-  async #prepare(r: ParsedGenerateRequest): Promise<Prepared> {
-    this.#handle(); // typed ENGINE_CLOSED up front
-    this.#checkQueue();
-    checkRequestText(r);
-    const tools = r.tools ? (normalizeTools(r.tools as ToolInput[]) as ToolDefinition[]) : undefined;
-    if (tools) checkToolSchemas(tools);
+  /** The prompt ids of a parsed request (rendered in the sandbox, tokenized with caller text kept plain). */
+  async #promptOf(r: ParsedGenerateRequest, tools: ToolDefinition[] | undefined): Promise<PromptOf> {
     let ids: number[];
+    let text: string | undefined;
     let tokenizer: Tokenizer | undefined;
     let format: PromptRenderer['format'] | undefined;
     if (r.promptTokens) {
@@ -323,15 +385,45 @@ export class Engine {
       tokenizer = await this.tokenizer().catch(() => undefined);  // text output when the folder has one
     } else {
       tokenizer = await this.tokenizer();
+      const control = tokenizer.addedTokens.filter((t) => t.special).map((t) => t.content);
       if (r.prompt !== undefined) {
-        ids = tokenizer.encode(r.prompt);
+        if (r.rejectSpecialTokenText) {
+          const t = control.find((c) => r.prompt!.includes(c));
+          if (t !== undefined) {
+            throw new XlamInvalidArgumentError('SPECIAL_TOKEN_TEXT',
+              `request.prompt holds the text of the control token ${JSON.stringify(t)} (rejectSpecialTokenText is set)`, { field: 'request.prompt' });
+          }
+        }
+        text = r.prompt;
+        ids = tokenizer.encode(r.prompt, { parseSpecialTokens: r.allowSpecialTokens });
       } else {
         const renderer = await this.promptRenderer();
         format = renderer.format;
-        const text = renderer.render({ messages: r.messages as ChatMessage[], tools, addGenerationPrompt: true });
-        ids = tokenizer.encode(text, { addSpecialTokens: false });
+        const prompt = await this.#sandbox.render({
+          template: r.chatTemplate === undefined ? templateData(renderer.template) : this.#requestTemplate(r.chatTemplate, renderer.template.specialTokens),
+          format,
+          messages: r.messages as ChatMessage[],
+          // What the template sees of a tool (not the zod schema of a tool() tool).
+          tools: tools?.map((t) => (t.description === undefined ? { name: t.name, parameters: t.parameters } : { name: t.name, description: t.description, parameters: t.parameters })) ?? null,
+          addGenerationPrompt: true,
+          budget: this.#templateBudget,
+          controlTokens: control,
+          specialTokenText: r.allowSpecialTokens ? 'parse' : r.rejectSpecialTokenText ? 'reject' : 'plain',
+        });
+        text = prompt.text;
+        ids = tokenizer.encode(text, { addSpecialTokens: false, plainRanges: prompt.plainRanges });
       }
     }
+    return { ids, text, tokenizer, format };
+  }
+
+  async #prepare(r: ParsedGenerateRequest): Promise<Prepared> {
+    this.#handle(); // typed ENGINE_CLOSED up front
+    this.#checkQueue();
+    checkRequestText(r);
+    const tools = r.tools ? (normalizeTools(r.tools as ToolInput[]) as ToolDefinition[]) : undefined;
+    if (tools) checkToolSchemas(tools);
+    const { ids, tokenizer, format } = await this.#promptOf(r, tools);
     if (ids.length === 0) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'the prompt has no tokens');
     const choice = r.toolChoice ?? 'auto';
     let grammar: ByteGrammar | undefined;
@@ -361,9 +453,37 @@ export class Engine {
       topLogprobs: r.logprobs,
     };
     if (grammar) request.grammar = grammar;
-    const stops = r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop;
+    // A stop string that is a control token's text stops on that token's id, never on ordinary
+    // tokens that happen to spell it (the output text leaves special tokens out anyway).
+    const stops: string[] = [];
+    for (const s of r.stop === undefined ? [] : typeof r.stop === 'string' ? [r.stop] : r.stop) {
+      const id = tokenizer?.tokenToId(s);
+      if (id !== undefined && tokenizer!.isSpecialToken(id)) request.stopIds!.push(id);
+      else stops.push(s);
+    }
     const callable = tools && callableTools(tools, choice);
     return { request, tokenizer, tools, callable, format, stops, signal: r.signal };
+  }
+
+  /**
+   * A request's own chat template, when the engine trusts request templates: parsed here (a
+   * syntax error is the request's), rendered in the sandbox with the model's special tokens.
+   */
+  #requestTemplate(source: string, specialTokens: ChatTemplate['specialTokens']): TemplateData {
+    if (!this.#trustRequestTemplates) {
+      throw new XlamTemplateError('TEMPLATE_UNTRUSTED',
+        'request.chatTemplate: this engine does not accept request templates (a template is code); load it with trustRequestTemplates: true to allow them');
+    }
+    let t = this.#requestTemplates.get(source);
+    if (t) this.#requestTemplates.delete(source);
+    else {
+      const template = new ChatTemplate(source, specialTokens);
+      template.compileAll();
+      t = templateData(template);
+      if (this.#requestTemplates.size >= 16) this.#requestTemplates.delete(this.#requestTemplates.keys().next().value!);
+    }
+    this.#requestTemplates.set(source, t);
+    return t;
   }
 
   /**
@@ -376,7 +496,15 @@ export class Engine {
     if (g) {
       this.#grammars.delete(key);
     } else {
-      g = toByteGrammar(compileGrammar(toolCallGrammar(tools, { format, toolChoice: choice })));
+      try {
+        g = toByteGrammar(compileGrammar(toolCallGrammar(tools, { format, toolChoice: choice })));
+      } catch (err) {
+        if (err instanceof XlamInvalidArgumentError && err.field === undefined) {
+          throw new XlamInvalidArgumentError(err.code, err.message, { field: 'request.tools', cause: err });
+        }
+        if (!(err instanceof RangeError)) throw err;
+        throw new XlamInvalidArgumentError('GRAMMAR_TOO_LARGE', `grammar: the tools' schemas are too large to compile (${err.message})`, { field: 'request.tools', cause: err });
+      }
       if (this.#grammars.size >= GRAMMAR_CACHE_SIZE) this.#grammars.delete(this.#grammars.keys().next().value!);
     }
     this.#grammars.set(key, g);
@@ -589,6 +717,25 @@ export class Engine {
   }
 
   /**
+   * The prompt a request would generate from, without generating: the text (the rendered chat
+   * template for `messages`) and its token ids, built exactly as {@link Engine.generate} builds
+   * them (same template sandbox, same handling of control-token text). For `promptTokens` the
+   * text is their decoding.
+   * @example `const { text, tokenIds } = await engine.renderPrompt({ messages, tools })`
+   * @throws as {@link Engine.generate} does before it generates.
+   */
+  async renderPrompt(request: GenerateRequest): Promise<RenderedPrompt> {
+    this.#handle();
+    const r = parseArgument(GenerateRequestSchema, request, 'request');
+    checkRequestText(r);
+    const tools = r.tools ? (normalizeTools(r.tools as ToolInput[]) as ToolDefinition[]) : undefined;
+    if (tools) checkToolSchemas(tools);
+    const p = await this.#promptOf(r, tools);
+    const text = p.text ?? p.tokenizer?.decode(p.ids) ?? '';
+    return p.format === undefined ? { text, tokenIds: p.ids } : { text, tokenIds: p.ids, format: p.format };
+  }
+
+  /**
    * Scheduler and KV-cache counters, as of the engine's last step.
    * @example `const { running, waiting, kvBlocksUsed } = engine.stats()`
    */
@@ -620,6 +767,7 @@ export class Engine {
   async close(): Promise<void> {
     this.#native?.close();
     this.#native = undefined;
+    await this.#sandbox.close();
   }
 
   /**

@@ -1,5 +1,5 @@
 export { Engine, LoadOptionsSchema, GenerateTokensOptionsSchema } from './engine.js';
-export type { LoadOptions, GenerateTokensOptions, GenerateTokensResult, TopLogprobs, EngineInfo, EngineStats, CallToolsOptions, CallToolsResult } from './engine.js';
+export type { LoadOptions, GenerateTokensOptions, GenerateTokensResult, TopLogprobs, EngineInfo, EngineStats, CallToolsOptions, CallToolsResult, RenderedPrompt } from './engine.js';
 export { GenerateRequestSchema } from './serving/request.js';
 export { REQUEST_LIMITS } from './serving/limits.js';
 export type { GenerateRequest, GenerateResult, Usage, FinishReason, ToolChoice } from './serving/request.js';
@@ -70,6 +70,10 @@ export {
 export { validateMessages, prepareMessages, ChatMessageSchema, ChatMessagesSchema, ChatToolCallSchema } from './prompt/messages.js';
 export { JinjaTemplate } from './prompt/jinja/template.js';
 export type { JinjaRenderOptions } from './prompt/jinja/template.js';
+export { DEFAULT_TEMPLATE_BUDGET, MAX_TEMPLATE_SOURCE_CHARS } from './prompt/jinja/budget.js';
+export type { TemplateBudget } from './prompt/jinja/budget.js';
+export { ControlTokenText, renderGuarded } from './prompt/caller-text.js';
+export type { GuardedPrompt, SpecialTokenTextMode, CallerData } from './prompt/caller-text.js';
 export { PyFloat, pyJsonDumps, pyJsonLoads } from './prompt/jinja/python.js';
 export type { PyData, JsonDumpsOptions } from './prompt/jinja/python.js';
 export { XlamTemplateError } from './prompt/errors.js';

@@ -61,6 +61,7 @@ t.test('each limit gives INVALID_ARGUMENT naming the field', async (t) => {
   await rejects(t, { prompt: 'x'.repeat(REQUEST_LIMITS.maxTextChars + 1) }, 'request.prompt', 'a prompt over 2,000,000 characters');
   await rejects(t, { messages: [...user('a'.repeat(1_500_000)), { role: 'assistant', content: 'b' }, ...user('c'.repeat(600_000))] }, 'request', 'messages over 2,000,000 characters together');
   await rejects(t, { prompt: 'bad \uD800 text' }, 'request.prompt', 'a lone surrogate in the prompt');
+  await rejects(t, { messages: Array.from({ length: REQUEST_LIMITS.maxMessages + 1 }, () => ({ role: 'user' as const, content: 'x' })) }, 'request.messages', '513 messages');
   await rejects(t, { messages: user('ok \uDC00') }, 'request.messages[0].content', 'a lone surrogate in a message');
   await rejects(t, { messages: user('hi'), tools: [{ ...weather(), function: { ...weather().function, description: 'x\uD83D' } }] }, 'request.tools[0].function.description', 'a lone surrogate in a tool description');
   await rejects(t, { prompt: 'hi', temperature: Number.NaN }, 'request.temperature', 'temperature NaN');
@@ -80,6 +81,24 @@ t.test('each limit gives INVALID_ARGUMENT naming the field', async (t) => {
   t.equal(ok.usage.completionTokens, 1, 'a request at the limits runs');
   const many = { messages: user('hi'), tools: Array.from({ length: 128 }, (_, i) => ({ ...weather(), function: { ...weather().function, name: `t${i}` } })) };
   t.ok(GenerateRequestSchema.safeParse(many).success, '128 tools pass the schema');
+});
+
+t.test('the grammar compile budget: tools whose grammar would be too large are GRAMMAR_TOO_LARGE', async (t) => {
+  const before = idle();
+  // 10^9 repetitions in one pattern: refused while counting, before anything that size is built.
+  const tools = [weather({ type: 'object', properties: { city: { type: 'string', pattern: '^((a{1000}){1000}){1000}$' } }, required: ['city'] })];
+  const err = await engine.generate({ messages: user('hi'), tools, maxTokens: 1 }).then(() => undefined, (e: unknown) => e);
+  t.ok(err instanceof XlamInvalidArgumentError && err.code === 'GRAMMAR_TOO_LARGE', `GRAMMAR_TOO_LARGE (${(err as Error)?.message})`);
+  t.equal((err as XlamInvalidArgumentError).field, 'request.tools');
+  t.same(idle(), before, 'the engine\'s state is unchanged');
+  // Nested arrays with large minItems grow with the sum of their sizes, not the product.
+  let nested: object = { type: 'string', minLength: 64, maxLength: 64 };
+  for (let i = 0; i < 4; i++) nested = { type: 'array', items: nested, minItems: 64, maxItems: 64 };
+  const deep = [weather({ type: 'object', properties: { city: nested } })];
+  const ok = await engine.renderPrompt({ messages: user('hi'), tools: deep });
+  t.ok(ok.tokenIds.length > 0, 'the prompt renders');
+  const r = await engine.generate({ messages: user('hi'), tools: deep, maxTokens: 1 });
+  t.equal(r.usage.completionTokens, 1, '64^4 nested items compile (as rules, not copies) and generate');
 });
 
 t.test('a full queue answers OVERLOADED, and takes requests again once it drains', async (t) => {

@@ -3,7 +3,7 @@
 // without special tokens, and with special-token text not parsed), identical decodes, round
 // trips where transformers has them, token bytes, and the incremental detokenizer.
 import { createHash } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 
@@ -306,6 +306,32 @@ t.test('an added token id far above the vocabulary is BAD_TOKENIZER, at once', a
   // The last id allowed (3 model tokens + 65,536 - 1) still loads.
   const ok = await Tokenizer.fromDir(t.testdir({ 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': JSON.stringify({ added_tokens_decoder: { [3 + 65535]: special } }) }));
   t.equal(ok.vocabSize, 3 + 65536);
+});
+
+t.test('a model vocabulary id far above its size is BAD_TOKENIZER, not an out-of-memory crash', async (t) => {
+  const tokenizerJson = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'model-files', 'S34-safe-pattern', 'tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
+  const [first] = Object.keys(tokenizerJson.model.vocab);
+  for (const id of [2147483647, -1, 1.5]) {
+    tokenizerJson.model.vocab[first!] = id;
+    await t.rejects(Tokenizer.fromDir(t.testdir({ 'tokenizer.json': JSON.stringify(tokenizerJson) })), { code: 'BAD_TOKENIZER', file: 'tokenizer.json' }, `id ${id}`);
+  }
+  // The tokenizer fuzzer's findings (test/fuzz/findings/tokenizer-*): a 456-token vocabulary with
+  // one id of 2^31-1 (the process died of V8's heap limit); a Split `behavior` that is not a
+  // string (a TypeError inside encode). Each is now BAD_TOKENIZER at load.
+  const findingsDir = join(repoRoot, 'test', 'fuzz', 'findings');
+  const findings = readdirSync(findingsDir).filter((f) => f.startsWith('tokenizer-'));
+  t.ok(findings.length >= 2, 'the committed findings');
+  for (const name of findings) {
+    const finding = JSON.parse(readFileSync(join(findingsDir, name), 'utf8')) as Record<string, unknown>;
+    const files: Record<string, string> = { 'tokenizer.json': JSON.stringify(finding.tokenizer) };
+    if (finding.config) files['tokenizer_config.json'] = JSON.stringify(finding.config);
+    if (finding.model_type) files['config.json'] = JSON.stringify({ model_type: finding.model_type });
+    await t.rejects(Tokenizer.fromDir(t.testdir(files)), { name: 'XlamModelFormatError', code: 'BAD_TOKENIZER' }, name);
+  }
+  // Another finding: `added_tokens` as an object, not a list, escaped as a TypeError.
+  const shaped = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'model-files', 'S34-safe-pattern', 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+  shaped.added_tokens = { x: [] };
+  await t.rejects(Tokenizer.fromDir(t.testdir({ 'tokenizer.json': JSON.stringify(shaped) })), { name: 'XlamModelFormatError', code: 'BAD_TOKENIZER' });
 });
 
 t.test('the package exports the tokenizer', async (t) => {

@@ -51,11 +51,30 @@ function fail(message: string): never {
   throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `grammar: ${message}`);
 }
 
+/**
+ * The compile budget: a grammar larger than this (elements over all alternatives, or rules) is
+ * refused with code `GRAMMAR_TOO_LARGE` before it is built. The BFCL tool sets need < 100,000.
+ */
+export const MAX_GRAMMAR_ELEMENTS = 2_000_000;
+export const MAX_GRAMMAR_RULES = 200_000;
+
+function tooLarge(what: string): never {
+  throw new XlamInvalidArgumentError('GRAMMAR_TOO_LARGE',
+    `grammar: the tools' schemas need a grammar of more than ${what}; use fewer tools, or smaller schemas (repetition counts, string lengths, enums)`);
+}
+
 class Lowering {
   readonly rules: Elem[][][] = [];
   readonly names: string[] = [];
   readonly index = new Map<string, number>();
   private literalSets = new Map<number, CharSet>();
+  private size = 0;
+
+  /** Counts `n` more elements against {@link MAX_GRAMMAR_ELEMENTS}. */
+  grow(n: number): void {
+    this.size += n;
+    if (this.size > MAX_GRAMMAR_ELEMENTS) tooLarge(`${MAX_GRAMMAR_ELEMENTS.toLocaleString('en-US')} elements`);
+  }
 
   constructor(grammar: GbnfGrammar) {
     for (const r of grammar.rules) {
@@ -69,6 +88,7 @@ class Lowering {
   }
 
   newRule(name: string): number {
+    if (this.rules.length >= MAX_GRAMMAR_RULES) tooLarge(`${MAX_GRAMMAR_RULES.toLocaleString('en-US')} rules`);
     this.rules.push([]);
     this.names.push(name);
     return this.rules.length - 1;
@@ -83,9 +103,10 @@ class Lowering {
   /** The elements of one alternative that matches `e`. */
   elems(e: GbnfExpr, owner: string): Elem[] {
     switch (e.type) {
-      case 'literal': return [...e.value].map((ch) => ({ set: this.charOf(ch.codePointAt(0)!) }));
-      case 'class': return [{ set: makeSet(e.negated, e.ranges) }];
+      case 'literal': this.grow(e.value.length); return [...e.value].map((ch) => ({ set: this.charOf(ch.codePointAt(0)!) }));
+      case 'class': this.grow(1); return [{ set: makeSet(e.negated, e.ranges) }];
       case 'ref': {
+        this.grow(1);
         const rule = this.index.get(e.name);
         if (rule === undefined) fail(`rule ${owner} references undefined rule ${e.name}`);
         return [{ rule }];
@@ -105,10 +126,11 @@ class Lowering {
       fail(`rule ${owner}: bad repetition {${min},${max ?? ''}}`);
     }
     const one = this.elems(item, owner);
+    this.grow(Math.max(0, min - 1) * one.length + (max === null ? one.length + 1 : (max - min) * (one.length + 1)));
     const text = printGbnfExpr(item);
     const label = `${owner}(repetition of ${text.length > 40 ? `${text.slice(0, 40)}...` : text})`;
     const out: Elem[] = [];
-    for (let i = 0; i < min; i++) out.push(...one);
+    for (let i = 0; i < min; i++) for (const x of one) out.push(x);
     if (max === null) {
       const id = this.newRule(label);
       this.rules[id] = [[...one, { rule: id }], []];

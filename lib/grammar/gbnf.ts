@@ -88,7 +88,7 @@ export const star = (item: GbnfExpr): GbnfRepeat => repeat(item, 0, null);
 export function seq(...items: GbnfExpr[]): GbnfExpr {
   const flat: GbnfExpr[] = [];
   for (const item of items) {
-    if (item.type === 'seq') flat.push(...item.items);
+    if (item.type === 'seq') for (const x of item.items) flat.push(x); // no spread: items can be many
     else if (!(item.type === 'literal' && item.value === '')) flat.push(item);
   }
   return flat.length === 1 ? flat[0]! : { type: 'seq', items: flat };
@@ -98,10 +98,25 @@ export function seq(...items: GbnfExpr[]): GbnfExpr {
 export function alt(...options: GbnfExpr[]): GbnfExpr {
   const flat: GbnfExpr[] = [];
   for (const o of options) {
-    if (o.type === 'alt') flat.push(...o.options);
+    if (o.type === 'alt') for (const x of o.options) flat.push(x);
     else flat.push(o);
   }
   return flat.length === 1 ? flat[0]! : { type: 'alt', options: flat };
+}
+
+/** The number of nodes of `e`, counting no further than `cap`. */
+export function exprSize(e: GbnfExpr, cap = Infinity): number {
+  let n = 0;
+  const stack: GbnfExpr[] = [e];
+  while (stack.length > 0 && n <= cap) {
+    const x = stack.pop()!;
+    n++;
+    if (x.type === 'seq') for (const i of x.items) stack.push(i);
+    else if (x.type === 'alt') for (const o of x.options) stack.push(o);
+    else if (x.type === 'repeat') stack.push(x.item);
+    else if (x.type === 'literal') n += x.value.length;
+  }
+  return n;
 }
 
 /** The empty sequence (matches the empty string). */

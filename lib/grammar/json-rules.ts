@@ -107,9 +107,14 @@ export class JsonRules {
    * strings have at most `n` characters too). `chars-k ::= unit-char chars-(k-1) | [U+10000-U+10FFFF] chars-(k-2) | ""`.
    */
   charsUpTo(n: number): GbnfRef {
-    for (let k = 0; k < n; k++) this.charsUpToRule(k);
+    // Rules are made bottom up, once: later calls start above the highest one made.
+    for (let k = this.charsUpToMade + 1; k < n; k++) this.charsUpToRule(k);
+    this.charsUpToMade = Math.max(this.charsUpToMade, n);
     return this.charsUpToRule(n);
   }
+
+  /** The highest `k` whose `chars-upto-k` rule (and every lower one) exists; -1 for none. */
+  private charsUpToMade = -1;
 
   private charsUpToRule(k: number): GbnfRef {
     return this.prim(`chars-upto-${k}`, () => {

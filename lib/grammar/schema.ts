@@ -62,7 +62,7 @@
  * recursive and `compileGrammar` rejects it.
  */
 import { XlamInvalidArgumentError } from '../errors.js';
-import { alt, charClass, lit, repeat, seq, type GbnfExpr, type GbnfGrammar, type GbnfRef } from './gbnf.js';
+import { alt, charClass, exprSize, lit, repeat, seq, type GbnfExpr, type GbnfGrammar, type GbnfRef } from './gbnf.js';
 import { JsonRules } from './json-rules.js';
 import { integerGrammar, numberGrammar, schemaBounds } from './numbers.js';
 import { patternToGrammar } from './regex.js';
@@ -97,6 +97,9 @@ const isObject = (v: unknown): v is SchemaObject => typeof v === 'object' && v !
  * `minLength`, `maxLength`, `minItems` or `maxItems` above it is not enforced.
  */
 export const MAX_COUNT = 10000;
+/** Array items whose grammar has more nodes than this get a rule of their own. */
+const ITEM_RULE_SIZE = 32;
+
 const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_COUNT ? v : undefined);
 
 function invalid(message: string): never {
@@ -237,9 +240,12 @@ export class SchemaConverter {
 
   private array(s: SchemaObject, doc: unknown, hint: string): GbnfExpr {
     const tuple = Array.isArray(s.prefixItems) ? s.prefixItems : Array.isArray(s.items) ? s.items : [];
-    const prefix = tuple.map((sub, i) => this.convert(sub, doc, `${hint}-${i}`));
+    // An item grammar of some size becomes a rule of its own, so arrays of arrays grow with the
+    // sum of their sizes, not the product (`minItems` copies a reference, not the item).
+    const named = (e: GbnfExpr, name: string): GbnfExpr => (exprSize(e, ITEM_RULE_SIZE) > ITEM_RULE_SIZE ? this.rules.add(name, e) : e);
+    const prefix = tuple.map((sub, i) => named(this.convert(sub, doc, `${hint}-${i}`), `${hint}-${i}`));
     const rest = Array.isArray(s.items) ? s.additionalItems : s.items;
-    const item = rest === false ? null : rest === undefined || rest === true ? this.json.value() : this.convert(rest, doc, `${hint}-item`);
+    const item = rest === false ? null : rest === undefined || rest === true ? this.json.value() : named(this.convert(rest, doc, `${hint}-item`), `${hint}-item`);
     return arrayGrammar(this.json, prefix, item, count(s.minItems) ?? 0, count(s.maxItems) ?? null);
   }
 }

@@ -43,6 +43,8 @@ export interface ChatTemplateRenderOptions {
   context?: Record<string, unknown>;
   /** The clock of `strftime_now`. */
   now?: JinjaRenderOptions['now'];
+  /** Limits of the render (see `TemplateBudget`). */
+  budget?: JinjaRenderOptions['budget'];
 }
 
 const RESERVED = new Set(['messages', 'tools', 'documents', 'add_generation_prompt']);
@@ -187,6 +189,22 @@ export class ChatTemplate {
     return this.templates.get('default')!;
   }
 
+  /**
+   * Parses every template now (a model's templates are parsed when its engine loads). Throws
+   * {@link XlamTemplateError} `TEMPLATE_SYNTAX` or `TEMPLATE_TOO_LARGE`, naming the template
+   * when the model has several.
+   */
+  compileAll(): void {
+    for (const [name, source] of this.templates) {
+      try {
+        this.compile(source);
+      } catch (err) {
+        if (!this.named || !(err instanceof XlamTemplateError)) throw err;
+        throw new XlamTemplateError(err.code, `chat template '${name}': ${err.message}`, { cause: err });
+      }
+    }
+  }
+
   private compile(source: string): JinjaTemplate {
     let t = this.compiled.get(source);
     if (!t) {
@@ -219,7 +237,7 @@ export class ChatTemplate {
         documents: options.documents == null ? null : toPyData(options.documents),
         add_generation_prompt: options.addGenerationPrompt ?? false,
       },
-      { now: options.now },
+      { now: options.now, budget: options.budget },
     );
   }
 }

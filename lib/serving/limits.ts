@@ -13,6 +13,8 @@ export const REQUEST_LIMITS = {
   maxTextChars: 2_000_000,
   /** Tools per request. */
   maxTools: 128,
+  /** Messages per request (each is rendered; 512 is 256 rounds of tool call and result). */
+  maxMessages: 512,
   /** JSON nesting (objects and arrays) of one tool's parameter schema: 64 is ~32 levels of nested object schemas (`properties` and the schema are one level each). */
   maxSchemaDepth: 64,
   /** One tool's parameter schema as JSON, in characters. */

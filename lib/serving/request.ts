@@ -28,9 +28,10 @@ function toolNameOf(t: unknown): string | undefined {
 export const GenerateRequestSchema = z
   .object({
     /**
-     * The prompt as plain text, tokenized as transformers' `tokenizer.encode(prompt)` does: the
-     * tokenizer's special tokens (such as BOS) are added and special-token text such as
-     * `<|im_start|>` becomes those tokens. No chat template is applied.
+     * The prompt as plain text, tokenized as transformers' `tokenizer.encode(prompt,
+     * split_special_tokens=True)` does: the tokenizer's special tokens (such as BOS) are added,
+     * and special-token text such as `<|im_start|>` is ordinary text unless `allowSpecialTokens`
+     * is set. No chat template is applied.
      * @example `{ prompt: 'The capital of France is' }`
      * @defaultValue none: give exactly one of `prompt`, `promptTokens` or `messages`
      */
@@ -45,11 +46,11 @@ export const GenerateRequestSchema = z
     /**
      * Chat messages in the OpenAI shape (system, user, assistant with optional `tool_calls`,
      * tool), rendered with the model's own prompt format (its chat template, or the xLAM v1
-     * prompt) with the generation prompt appended.
+     * prompt) with the generation prompt appended. At most 512 messages.
      * @example `{ messages: [{ role: 'user', content: 'Weather in Paris?' }] }`
      * @defaultValue none: give exactly one of `prompt`, `promptTokens` or `messages`
      */
-    messages: ChatMessagesSchema.optional(),
+    messages: ChatMessagesSchema.max(REQUEST_LIMITS.maxMessages, `at most ${REQUEST_LIMITS.maxMessages} messages`).optional(),
     /**
      * Tools offered to the model, rendered into the prompt with `messages` (only with
      * `messages`): OpenAI `{ type: 'function', function }` objects, bare
@@ -169,7 +170,9 @@ export const GenerateRequestSchema = z
     /**
      * Stop as soon as the output text contains one of these strings (at most 16, each 1 to 256
      * bytes of UTF-8); the stop string and anything after it are not returned, and finishReason
-     * is `'stop'`. Needs the model's tokenizer (always there unless `promptTokens` is used on a
+     * is `'stop'`. A stop string that is exactly the text of a control token (a special token
+     * such as `<|im_end|>`) stops when that token id is generated, not when ordinary tokens spell
+     * its text. Needs the model's tokenizer (always there unless `promptTokens` is used on a
      * folder without one).
      * @example `{ stop: ['\n\n', 'Observation:'] }`
      * @defaultValue none
@@ -200,6 +203,34 @@ export const GenerateRequestSchema = z
      */
     logprobs: z.number().int().min(0).max(20).default(0),
     /**
+     * Let the text of control tokens (the tokenizer's special tokens, such as `<|im_end|>`) in
+     * caller text become those tokens: in `prompt` (transformers' `tokenizer.encode(prompt)`),
+     * and in the strings of `messages` and `tools` (transformers' `apply_chat_template`). Whoever
+     * writes that text can then forge turns, system prompts and tool calls: set it only for text
+     * you wrote yourself.
+     * @example `{ prompt: '<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n', allowSpecialTokens: true }`
+     * @defaultValue `false`: such text is tokenized as ordinary text, and only the chat
+     * template's own control tokens count
+     */
+    allowSpecialTokens: z.boolean().default(false),
+    /**
+     * Refuse the request when `prompt`, a string of `messages` or of `tools` holds the text of a
+     * control token: `XlamInvalidArgumentError` with code `SPECIAL_TOKEN_TEXT` and `field`
+     * naming the string. Not with `allowSpecialTokens`.
+     * @example `{ messages, rejectSpecialTokenText: true }`
+     * @defaultValue `false`: such text is kept, as ordinary text
+     */
+    rejectSpecialTokenText: z.boolean().default(false),
+    /**
+     * A chat template (Jinja source) to render `messages` with instead of the model's own. A
+     * template is code: it is refused (`XlamTemplateError` code `TEMPLATE_UNTRUSTED`) unless the
+     * engine was loaded with `trustRequestTemplates: true`; it then renders in the same sandbox
+     * and budget as the model's. Only with `messages`.
+     * @example `{ messages, chatTemplate: '{% for m in messages %}{{ m.content }}\n{% endfor %}' }`
+     * @defaultValue none: the model's template
+     */
+    chatTemplate: z.string().optional(),
+    /**
      * An AbortSignal that cancels the request: its KV blocks are freed at the engine's next
      * step and the call rejects (the stream throws) with `XlamAbortError`.
      * @example `{ signal: AbortSignal.timeout(10_000) }`
@@ -213,6 +244,10 @@ export const GenerateRequestSchema = z
   })
   .refine((r) => r.tools === undefined || r.messages !== undefined, { message: 'tools go with messages' })
   .superRefine((r, ctx) => {
+    if (r.allowSpecialTokens && r.rejectSpecialTokenText) {
+      ctx.addIssue({ code: 'custom', path: ['rejectSpecialTokenText'], message: 'not with allowSpecialTokens' });
+    }
+    if (r.chatTemplate !== undefined && r.messages === undefined) ctx.addIssue({ code: 'custom', path: ['chatTemplate'], message: 'only with messages' });
     for (const field of ['toolChoice', 'constrained'] as const) {
       if (r[field] !== undefined && r.tools === undefined) ctx.addIssue({ code: 'custom', path: [field], message: 'only with tools' });
     }

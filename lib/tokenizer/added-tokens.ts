@@ -76,9 +76,11 @@ export class AddedTokenSplitter {
 
   /**
    * Cuts `text` into ordinary pieces and added tokens. With `parseSpecial` false, special tokens
-   * are not recognised (a match of one is dropped, as Rust does with `encode_special_tokens`).
+   * are not recognised (a match of one is dropped, as Rust does with `encode_special_tokens`);
+   * a function decides per match (`start`, `end` offsets in `text`), so special-token text is
+   * ordinary text in some parts of the text only.
    */
-  split(text: string, parseSpecial: boolean): Segment[] {
+  split(text: string, parseSpecial: boolean | ((start: number, end: number) => boolean)): Segment[] {
     if (this.size === 0 || text.length === 0) return [{ text, start: 0 }];
     const out: Segment[] = [];
     let emitted = 0; // end of the last added token
@@ -93,7 +95,7 @@ export class AddedTokenSplitter {
       let end = m.end;
       pos = m.end; // matches never overlap, whether or not this one is kept
       const t = m.token;
-      if (!parseSpecial && t.special) continue;
+      if (t.special && (typeof parseSpecial === 'function' ? !parseSpecial(start, end) : !parseSpecial)) continue;
       if (t.singleWord) {
         const before = lastChar(text.slice(0, start));
         const after = firstChar(text.slice(end));

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 
-import { XlamInvalidArgumentError, XlamModelFormatError } from '../errors.js';
+import { XlamError, XlamInvalidArgumentError, XlamModelFormatError } from '../errors.js';
 import { AddedTokenSplitter } from './added-tokens.js';
 import { decodeAll, decoderPlan, type DecodeTables } from './decoder.js';
 import { IncrementalDetokenizer } from './detokenizer.js';
@@ -30,6 +30,8 @@ type Json = Record<string, unknown>;
 const SPACE_MARK = '\u2581';
 const NON_MARK_THEN_MARK = /[^\u2581]\u2581/;
 const BEFORE_SPACE_MARK = /(?<=[^\u2581])(?=\u2581)/;
+/** Text run through every tokenizer component at load: letters, digits, punctuation, spaces, newlines, accents, emoji, CJK. */
+const PROBE_TEXT = "Hello, world! It's 2026:\n\t  caf\u00e9 e\u0301 \uD83D\uDE00 \u6771\u4eac 123 ";
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 async function readJson(dir: string, name: string, required: boolean): Promise<Json | undefined> {
@@ -53,6 +55,40 @@ async function readJson(dir: string, name: string, required: boolean): Promise<J
 }
 
 /** Ids must be non-negative integers; ids outside the vocabulary are dropped, as transformers does. */
+/**
+ * A test "does [start, end) overlap a plain range?" over sorted, merged ranges (binary search),
+ * or undefined when there are none. Throws INVALID_ARGUMENT for ranges that are not integer
+ * pairs with 0 <= start <= end.
+ */
+function plainRangeTest(ranges: EncodeOptions['plainRanges']): ((start: number, end: number) => boolean) | undefined {
+  if (ranges === undefined || ranges.length === 0) return undefined;
+  const sorted = [...ranges].map((r, i) => {
+    const [a, b] = Array.isArray(r) ? r : [];
+    if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || a! < 0 || b! < a!) {
+      throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `encode: plainRanges[${i}] must be [start, end] with 0 <= start <= end`, { field: `plainRanges[${i}]` });
+    }
+    return [a!, b!] as const;
+  }).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const [a, b] of sorted) {
+    if (ends.length > 0 && a <= ends[ends.length - 1]!) ends[ends.length - 1] = Math.max(ends[ends.length - 1]!, b);
+    else (starts.push(a), ends.push(b));
+  }
+  return (start, end) => {
+    // the last range starting before `end`
+    let lo = 0;
+    let hi = starts.length - 1;
+    let k = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid]! < end) (k = mid), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    return k >= 0 && ends[k]! > start;
+  };
+}
+
 function checkIds(ids: readonly number[], what: string): void {
   if (!Array.isArray(ids)) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `${what}: ids must be an array of token ids`);
   for (const id of ids) {
@@ -196,6 +232,9 @@ export class Tokenizer {
     } else {
       this.template = templateFromPostProcessor(r.json.post_processor);
     }
+    // The library reads some settings only when it first runs a component (a `behavior` that is
+    // not a string failed inside encode, found by the tokenizer fuzzer): run each one once now.
+    this.decode(this.encode(PROBE_TEXT));
   }
 
   /**
@@ -216,7 +255,14 @@ export class Tokenizer {
       readJson(dir, 'config.json', false).catch(() => undefined),
     ]);
     const modelType = typeof modelConfig?.model_type === 'string' ? modelConfig.model_type : undefined;
-    return new Tokenizer(tokenizerJson!, config ?? {}, modelType);
+    try {
+      return new Tokenizer(tokenizerJson!, config ?? {}, modelType);
+    } catch (err) {
+      // Any other failure is a shape the files should not have (found by the tokenizer fuzzer:
+      // `added_tokens` as an object threw a TypeError).
+      if (err instanceof XlamError) throw err;
+      throw new XlamModelFormatError('BAD_TOKENIZER', `tokenizer.json or tokenizer_config.json: ${(err as Error).message}`, 'tokenizer.json');
+    }
   }
 
   /**
@@ -225,11 +271,22 @@ export class Tokenizer {
    */
   encode(text: string, options: EncodeOptions = {}): number[] {
     if (typeof text !== 'string') throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'encode: text must be a string');
+    try {
+      return this.encodeText(text, options);
+    } catch (err) {
+      // The files passed the load-time probe but a component fails on this text: the tokenizer's fault, typed.
+      if (err instanceof XlamError) throw err;
+      throw new XlamModelFormatError('BAD_TOKENIZER', `tokenizer.json: encoding failed: ${(err as Error).message}`, 'tokenizer.json');
+    }
+  }
+
+  private encodeText(text: string, options: EncodeOptions): number[] {
     const { addSpecialTokens = true, parseSpecialTokens = true } = options;
-    text = text.replace(LONE_SURROGATE, '\uFFFD');
+    text = text.replace(LONE_SURROGATE, '\uFFFD'); // one unit for one: offsets hold
+    const plain = parseSpecialTokens ? plainRangeTest(options.plainRanges) : undefined;
     const out: number[] = addSpecialTokens ? [...this.template.prefix] : [];
     const hf = this.hf;
-    for (const seg of this.rawSplitter.split(text, parseSpecialTokens)) {
+    for (const seg of this.rawSplitter.split(text, plain ? (s, e) => !plain(s, e) : parseSpecialTokens)) {
       if (seg.id !== undefined) {
         out.push(seg.id);
         continue;
@@ -237,7 +294,10 @@ export class Tokenizer {
       if (seg.text.length === 0) continue;
       const normalized = hf.normalizer ? hf.normalizer._call(seg.text) : seg.text;
       if (normalized.length === 0) continue;
-      for (const sub of this.normalizedSplitter.split(normalized, parseSpecialTokens)) {
+      // Offsets of normalized text are not those of `text`: a segment that touches a plain range
+      // does not parse normalized special tokens at all.
+      const parseNormalized = parseSpecialTokens && !plain?.(seg.start, seg.start + seg.text.length);
+      for (const sub of this.normalizedSplitter.split(normalized, parseNormalized)) {
         if (sub.id !== undefined) {
           out.push(sub.id);
           continue;

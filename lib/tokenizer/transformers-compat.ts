@@ -204,6 +204,17 @@ export function resolveTokenizer(tokenizerJson: Json, config: Json, modelType: s
   const vocab = (tokenizerJson.model as Json | undefined)?.vocab as unknown;
   const modelSize = Array.isArray(vocab) ? vocab.length : vocab && typeof vocab === 'object' ? Object.keys(vocab).length : 0;
   const maxId = modelSize + MAX_ADDED_ID_GAP;
+  // The model's own ids too: tokenizers builds an array indexed by id, and one id of 2^31-1 in a
+  // 456-token vocabulary ran the process out of memory (a V8 fatal error, not an exception).
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    for (const [token, id] of Object.entries(vocab as Record<string, unknown>)) {
+      if (typeof id !== 'number' || !Number.isSafeInteger(id) || id < 0 || id >= maxId) {
+        throw new XlamModelFormatError('BAD_TOKENIZER',
+          `tokenizer.json: model.vocab gives ${JSON.stringify(token.slice(0, 40))} the id ${String(id)}, not an integer from 0 below ${maxId} (the model's ${modelSize} tokens + ${MAX_ADDED_ID_GAP})`,
+          'tokenizer.json');
+      }
+    }
+  }
   for (const id of byId.keys()) {
     if (!Number.isSafeInteger(id) || id < 0 || id >= maxId) {
       const where = decoderCfg && Object.hasOwn(decoderCfg, String(id)) ? 'tokenizer_config.json' : 'tokenizer.json';

@@ -27,6 +27,14 @@ export interface EncodeOptions {
    * Defaults to `true`.
    */
   parseSpecialTokens?: boolean;
+  /**
+   * Parts of the text where special-token text is ordinary text even when `parseSpecialTokens`
+   * is true: `[start, end)` offsets in UTF-16 units. A special token whose match overlaps one is
+   * not recognised (as with `parseSpecialTokens: false` there). The text is still tokenized as
+   * one text, so outside these parts nothing changes. The prompt builder passes the caller
+   * strings that hold control-token text here.
+   */
+  plainRanges?: ReadonlyArray<readonly [number, number]>;
 }
 
 /** Options of {@link Tokenizer.decode} and {@link Tokenizer.detokenizer}. */

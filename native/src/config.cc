@@ -500,7 +500,18 @@ Status parse_model_config(std::string_view json_text, const std::string& file, M
 
   std::string dtype;
   XLAM_TRY(top.string("torch_dtype", "", &dtype));
-  if (top.has_non_null("dtype")) XLAM_TRY(top.string("dtype", dtype, &dtype));
+  const char* dtype_key = "torch_dtype";
+  if (top.has_non_null("dtype")) {
+    XLAM_TRY(top.string("dtype", dtype, &dtype));
+    dtype_key = "dtype";
+  }
+  // The checkpoint's dtype as transformers names it (torch dtype names, with or without "torch.").
+  static const char* const kTorchDtypes[] = {"float32", "float", "float16", "half", "bfloat16", "float64", "double",
+                                             "float8_e4m3fn", "float8_e5m2", "int8", "uint8", "auto"};
+  std::string bare = dtype.rfind("torch.", 0) == 0 ? dtype.substr(6) : dtype;
+  bool known = dtype.empty();
+  for (const char* name : kTorchDtypes) known = known || bare == name;
+  if (!known) return top.bad(dtype_key, "is \"" + dtype.substr(0, 40) + "\", not a torch dtype (float32, bfloat16, float16, ...)");
   cfg.dtype = dtype;
 
   *out = std::move(cfg);

@@ -10,6 +10,7 @@
 import { XlamInvalidArgumentError } from '../../errors.js';
 import type { ToolDefinition } from '../../tools/types.js';
 import { validateMessages } from '../messages.js';
+import type { TemplateBudget } from '../jinja/budget.js';
 import { ChatTemplate } from '../template.js';
 import { detectPromptFormatOfDir, type DetectedFormat } from './detect.js';
 import { checkToolDefinitions } from './tools.js';
@@ -36,6 +37,8 @@ export interface RenderPromptOptions {
   context?: Record<string, unknown>;
   /** The clock of the template's `strftime_now`. */
   now?: () => Date;
+  /** Limits of the render (defaults: `DEFAULT_TEMPLATE_BUDGET`). */
+  budget?: Partial<TemplateBudget>;
   /** Options of the xlam1-fc and xlam1-r formats. */
   xlam1?: Xlam1Options;
 }
@@ -65,6 +68,7 @@ export function renderPrompt(options: RenderPromptOptions): string {
     templateName: options.templateName,
     context: options.context,
     now: options.now,
+    budget: options.budget,
     xlam1: options.xlam1,
   });
 }

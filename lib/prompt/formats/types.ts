@@ -2,6 +2,7 @@
  * What every prompt format is given.
  */
 import type { ToolDefinition } from '../../tools/types.js';
+import type { TemplateBudget } from '../jinja/budget.js';
 import type { ChatTemplate } from '../template.js';
 import type { ChatMessage } from '../types.js';
 
@@ -40,5 +41,6 @@ export interface FormatInput {
   templateName?: string;
   context?: Record<string, unknown>;
   now?: () => Date;
+  budget?: Partial<TemplateBudget>;
   xlam1?: Xlam1Options;
 }

@@ -45,6 +45,6 @@ export function renderXlam1Fc(input: FormatInput): string {
   const content = buildXlam1FcContent((rest[0] as { content: string }).content, input.tools ?? [], input.xlam1);
   const messages: ChatMessage[] = [...(system ? [system] : []), { role: 'user', content }];
   return input.template.render({
-    messages, addGenerationPrompt: input.addGenerationPrompt, templateName: input.templateName, context: input.context, now: input.now,
+    messages, addGenerationPrompt: input.addGenerationPrompt, templateName: input.templateName, context: input.context, now: input.now, budget: input.budget,
   });
 }

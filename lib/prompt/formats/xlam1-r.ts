@@ -91,5 +91,6 @@ export function renderXlam1R(input: FormatInput): string {
     templateName: input.templateName,
     context: input.context,
     now: input.now,
+    budget: input.budget,
   });
 }

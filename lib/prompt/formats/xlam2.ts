@@ -14,5 +14,6 @@ export function renderXlam2(input: FormatInput): string {
     templateName: input.templateName,
     context: input.context,
     now: input.now,
+    budget: input.budget,
   });
 }

@@ -3,6 +3,7 @@
  * (`json.dumps(x, ensure_ascii=False, indent=…, separators=…, sort_keys=…)`). Filters not listed
  * here are left to @huggingface/jinja.
  */
+import { checkLength } from './budget.js';
 import { bindArgs, pyCapitalize } from './methods.js';
 import { iterRV, lenRV, strRV, truthy, typeError } from './pyops.js';
 import { PY_SPACE, pyJsonDumps, pyStrip } from './python.js';
@@ -20,6 +21,7 @@ function tojson(value: RV, args: RV[]): RV {
   let ind: number | string | null = null;
   if (isInt(indent!) || isStr(indent!)) ind = indent.value;
   else if (!isNone(indent!) && !isUndef(indent!)) throw typeError(`indent must be an int or a str, not ${typeName(indent!)}`);
+  checkLength(typeof ind === 'number' ? ind : (ind ?? '').length, 'a tojson indent');
   let seps: [string, string] | null = null;
   if (isList(separators!)) {
     const [a, b] = separators.value;
@@ -75,7 +77,10 @@ const FILTERS: Record<string, Filter> = {
     if (!isNone(attribute!)) {
       items = items.map((x) => (isDict(x) && isStr(attribute!) ? (x.value.get(attribute.value) ?? undef()) : undef()));
     }
-    return str(items.map(strRV).join(strRV(sep!)));
+    const parts = items.map(strRV);
+    const glue = strRV(sep!);
+    checkLength(parts.reduce((n, p) => n + p.length, 0) + Math.max(0, parts.length - 1) * glue.length, 'a joined string');
+    return str(parts.join(glue));
   },
   upper: (v, a) => (bindArgs('upper', a, []), str(strRV(v).toUpperCase())),
   lower: (v, a) => (bindArgs('lower', a, []), str(strRV(v).toLowerCase())),

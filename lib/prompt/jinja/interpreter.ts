@@ -5,12 +5,15 @@
  */
 import { Environment, Interpreter } from '@huggingface/jinja';
 
+import { currentMeter } from './budget.js';
 import { applyPyFilter, applyPyTest } from './filters.js';
 import { pyGetattr, pyGetitem } from './methods.js';
 import {
-  iterRV, pyArith, pyCompare, pyContains, pyEq, strRV, truthy, typeError, undefinedError,
+  iterRV, pyArith, pyCompare, pyContains, pyEq, PyRuntimeError, strRV, truthy, typeError, undefinedError,
 } from './pyops.js';
-import { bool, isDict, isList, isStr, isTuple, isUndef, list, R, str, type RV } from './runtime.js';
+import {
+  bool, BreakControl, childScope, ContinueControl, dict, fn, int, isDict, isList, isStr, isTuple, isUndef, list, R, str, undef, type RV,
+} from './runtime.js';
 
 type Node = { type: string; [key: string]: unknown };
 type Base = {
@@ -20,14 +23,33 @@ type Base = {
   evaluateMemberExpression(node: Node, env: Environment): RV;
   applyFilter(operand: RV, filter: Node, env: Environment): RV;
   evaluateArguments(args: Node[], env: Environment): [RV[], Map<string, RV>];
+  evaluateMacro(node: Node, env: Environment): RV;
 };
 
 const PRECOMPUTED = 'XlamPrecomputedValue';
 const precomputed = (value: RV): Node => ({ type: PRECOMPUTED, value });
-const ITERATION = 'XlamLoopIteration';
 
 /** Node types that produce no output of their own (or already return their rendered text). */
 const STATEMENTS = new Set(['Program', 'Set', 'If', 'For', 'Macro', 'CallStatement', 'FilterStatement', 'Comment', 'Break', 'Continue']);
+
+const loopUse = new WeakMap<Node, boolean>();
+
+/** Whether a `for` node's body or `else` block reads the `loop` variable (then each item builds it). */
+function mentionsLoop(node: Node): boolean {
+  let known = loopUse.get(node);
+  if (known === undefined) {
+    const walk = (x: unknown): boolean => {
+      if (Array.isArray(x)) return x.some(walk);
+      if (!x || typeof x !== 'object' || x instanceof Map) return x instanceof Map ? [...x].some(([k, v]) => walk(k) || walk(v)) : false;
+      const n = x as Node;
+      if (n.type === 'Identifier' && n.value === 'loop') return true;
+      return Object.values(n).some(walk);
+    };
+    known = walk(node.body) || walk(node.defaultBlock);
+    loopUse.set(node, known);
+  }
+  return known;
+}
 
 /** Creates an interpreter over `env` whose evaluation follows Python Jinja2. */
 export function createPyInterpreter(env: Environment): Interpreter {
@@ -35,12 +57,15 @@ export function createPyInterpreter(env: Environment): Interpreter {
   const self = interp as unknown as Base & Record<string, unknown>;
   const base = Interpreter.prototype as unknown as Base;
 
+  // Every node evaluated is a step of the render's budget, and no string it yields may exceed
+  // the output cap (filters left to the library are checked here, after the fact).
+  const meter = currentMeter();
   self.evaluate = function (node: Node | undefined, scope: Environment): RV {
+    meter?.step();
     if (node && node.type === PRECOMPUTED) return node.value as RV;
-    // A loop body: each iteration gets a fresh scope, so `set` inside the body neither leaks out
-    // of the loop nor survives into the next iteration (Jinja2's loop frames).
-    if (node && node.type === ITERATION) return self.evaluateBlock(node.body as Node[], new Environment(scope));
-    return base.evaluate.call(this, node, scope);
+    const v = base.evaluate.call(this, node, scope);
+    if (meter && isStr(v)) meter.length(v.value.length, 'a string');
+    return v;
   };
 
   // Output: Python str() of each expression; None prints "None", Undefined prints nothing.
@@ -48,13 +73,22 @@ export function createPyInterpreter(env: Environment): Interpreter {
     let out = '';
     for (const s of statements) {
       const v = self.evaluate(s, scope);
-      if (STATEMENTS.has(s.type)) {
-        if (isStr(v)) out += v.value;
-      } else {
-        out += strRV(v);
-      }
+      const piece = STATEMENTS.has(s.type) ? (isStr(v) ? v.value : '') : strRV(v);
+      meter?.length(out.length + piece.length, 'the output');
+      out += piece;
     }
     return str(out);
+  };
+
+  // Macro calls nest at most maxCallDepth deep.
+  self.evaluateMacro = function (node: Node, scope: Environment): RV {
+    const r = base.evaluateMacro.call(this, node, scope);
+    if (meter) {
+      const name = (node.name as { value: string }).value;
+      const f = scope.lookupVariable(name) as RV & { value: (args: RV[], env: Environment) => RV };
+      scope.setVariable(name, fn((args, env) => meter.call(name, () => f.value(args, env))) as Parameters<Environment['setVariable']>[1]);
+    }
+    return r;
   };
 
   self.evaluateBinaryExpression = function (node: Node, scope: Environment): RV {
@@ -68,7 +102,11 @@ export function createPyInterpreter(env: Environment): Interpreter {
       case '!=': return bool(!pyEq(left, right));
       case 'in': return bool(pyContains(right, left));
       case 'not in': return bool(!pyContains(right, left));
-      case '~': return str(strRV(left) + strRV(right));
+      case '~': {
+        const [a, b] = [strRV(left), strRV(right)];
+        meter?.length(a.length + b.length, 'a concatenated string');
+        return str(a + b);
+      }
       case '<': return bool(pyCompare(left, right, op) < 0);
       case '>': return bool(pyCompare(left, right, op) > 0);
       case '<=': return bool(pyCompare(left, right, op) <= 0);
@@ -111,23 +149,66 @@ export function createPyInterpreter(env: Environment): Interpreter {
     return pyGetattr(object, property.value as string);
   };
 
-  // Loops: strings iterate by character, Undefined is empty, dicts by key, tuples unpack.
+  // Loops: strings iterate by character, Undefined is empty, dicts by key, tuples unpack; each
+  // item is a budget step; `else` runs when no item passed the filter (Jinja2's `for … else`).
   self.evaluateFor = function (node: Node, scope: Environment): RV {
     const select = (node.iterable as Node).type === 'SelectExpression' ? (node.iterable as Node) : undefined;
     const value = self.evaluate((select ? select.lhs : node.iterable) as Node, scope);
-    let items: RV;
-    if (isDict(value)) items = value;
-    else {
-      if (!isList(value) && !isStr(value) && !isUndef(value)) throw typeError(`'${value.type}' object is not iterable`);
-      let xs = iterRV(value);
-      if ((node.loopvar as Node).type === 'TupleLiteral') {
-        xs = xs.map((x) => (isTuple(x) ? list([...x.value]) : isStr(x) ? list(iterRV(x)) : x));
+    if (!isList(value) && !isStr(value) && !isUndef(value) && !isDict(value)) throw typeError(`'${value.type}' object is not iterable`);
+    const loopvar = node.loopvar as Node;
+    let xs = iterRV(value);
+    if (loopvar.type === 'TupleLiteral') xs = xs.map((x) => (isTuple(x) ? list([...x.value]) : isStr(x) ? list(iterRV(x)) : x));
+    const bind = (target: Environment, x: RV) => {
+      if (loopvar.type === 'Identifier') {
+        target.setVariable(loopvar.value as string, x as Parameters<Environment['setVariable']>[1]);
+        return;
       }
-      items = list(xs);
+      if (loopvar.type !== 'TupleLiteral') throw typeError(`invalid loop variable: ${loopvar.type}`);
+      const names = loopvar.value as Node[];
+      if (!isList(x)) throw typeError(`cannot unpack non-iterable ${x.type} object`);
+      if (names.length !== x.value.length) {
+        throw new PyRuntimeError('ValueError', names.length > x.value.length
+          ? `not enough values to unpack (expected ${names.length}, got ${x.value.length})`
+          : `too many values to unpack (expected ${names.length})`);
+      }
+      names.forEach((n, j) => {
+        if (n.type !== 'Identifier') throw typeError(`cannot unpack into a ${n.type}`);
+        target.setVariable(n.value as string, x.value[j]! as Parameters<Environment['setVariable']>[1]);
+      });
+    };
+    let items = xs;
+    if (select) {
+      items = xs.filter((x) => {
+        meter?.step();
+        const s = childScope(scope);
+        bind(s, x);
+        return truthy(self.evaluate(select.test as Node, s));
+      });
     }
-    const iterable = select ? { ...select, lhs: precomputed(items) } : precomputed(items);
-    const body = [{ type: ITERATION, body: node.body }];
-    return base.evaluateFor.call(this, { ...node, iterable, body }, scope);
+    if (items.length === 0) return self.evaluateBlock((node.defaultBlock as Node[] | undefined) ?? [], childScope(scope));
+    const usesLoop = mentionsLoop(node);
+    let out = '';
+    for (let i = 0; i < items.length; i++) {
+      meter?.step();
+      // A fresh scope per item: `set` in the body neither leaks out nor survives to the next item.
+      const itemScope = childScope(scope);
+      if (usesLoop) itemScope.setVariable('loop', dict(new Map<string, RV>([
+        ['index', int(i + 1)], ['index0', int(i)], ['revindex', int(items.length - i)], ['revindex0', int(items.length - i - 1)],
+        ['first', bool(i === 0)], ['last', bool(i === items.length - 1)], ['length', int(items.length)],
+        ['previtem', i > 0 ? items[i - 1]! : undef()], ['nextitem', i < items.length - 1 ? items[i + 1]! : undef()],
+      ])) as Parameters<Environment['setVariable']>[1]);
+      bind(itemScope, items[i]!);
+      try {
+        const piece = (self.evaluateBlock(node.body as Node[], itemScope) as RV & { value: string }).value;
+        meter?.length(out.length + piece.length, 'a loop\'s output');
+        out += piece;
+      } catch (err) {
+        if (err instanceof ContinueControl) continue;
+        if (err instanceof BreakControl) break;
+        throw err;
+      }
+    }
+    return str(out);
   };
 
   return interp;

@@ -91,6 +91,10 @@ function numberLiteral(raw: string): string {
   if (/^0[box]/.test(s)) return BigInt(s).toString();
   if (!/[.e]/.test(s)) return BigInt(s).toString();
   // A float: expand the exponent so the library's `digits.digits` lexer reads the same double.
+  // Out of range it is inf or 0.0 whatever the exponent (`1e10065535` is not ten million digits).
+  const value = Number(s);
+  if (value === Infinity) return '1' + '0'.repeat(400) + '.0';
+  if (value === 0) return '0.0';
   const [mant, expPart] = s.split('e') as [string, string | undefined];
   const exp = expPart === undefined ? 0 : Number(expPart);
   const [ip, fp = ''] = mant.split('.') as [string, string | undefined];

@@ -3,6 +3,7 @@
  * and `list` methods, `obj.name` trying the attribute before the item and `obj[key]` the
  * other way round, and Undefined raising on any access.
  */
+import { checkLength } from './budget.js';
 import { iterRV, pyEq, strRV, typeError, undefinedError, PyRuntimeError } from './pyops.js';
 import { isPySpace, pyStrip } from './python.js';
 import {
@@ -146,6 +147,7 @@ function affix(s: RV, what: string, args: RV[], test: (s: string, p: string) => 
 function pad(s: string, width: number, fill: string, where: 'center' | 'left' | 'right'): string {
   const n = Array.from(s).length;
   if (width <= n) return s;
+  checkLength(s.length + (width - n) * fill.length, 'a padded string');
   const total = width - n;
   if (where === 'left') return s + fill.repeat(total);
   if (where === 'right') return fill.repeat(total) + s;
@@ -188,6 +190,7 @@ const STR_METHODS: Record<string, Method> = {
     const src = s.value as string;
     if (old === '') {
       const cps = Array.from(src);
+      checkLength(src.length + Math.min(count, cps.length + 1) * neu.length, 'a replaced string');
       let out = '';
       for (let i = 0; i <= cps.length; i++) {
         if (i < count) out += neu;
@@ -196,6 +199,7 @@ const STR_METHODS: Record<string, Method> = {
       return str(out);
     }
     const parts = src.split(old);
+    checkLength(src.length + Math.min(count, parts.length - 1) * Math.max(0, neu.length - old.length), 'a replaced string');
     if (parts.length - 1 <= count) return str(parts.join(neu));
     return str(parts.slice(0, count + 1).join(neu) + old + parts.slice(count + 1).join(old));
   },

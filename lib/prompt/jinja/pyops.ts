@@ -6,6 +6,7 @@ import {
   float, int, isBool, isDict, isFloat, isFn, isInt, isList, isNamespace, isNone, isNum, isStr, isTuple,
   isUndef, list, str, tuple, typeName, type RV,
 } from './runtime.js';
+import { checkLength, currentMeter } from './budget.js';
 import { compareCodePoints, pyFloatRepr, pyIntRepr, pyStrRepr } from './python.js';
 
 /** An error Python Jinja2 raises too (TypeError, UndefinedError, ZeroDivisionError, …). */
@@ -149,8 +150,12 @@ export function pyArith(op: string, a: RV, b: RV): RV {
     return ints ? int(r) : float(r);
   }
   if (op === '+') {
-    if (isStr(a) && isStr(b)) return str(a.value + b.value);
+    if (isStr(a) && isStr(b)) {
+      checkLength(a.value.length + b.value.length, 'a concatenated string');
+      return str(a.value + b.value);
+    }
     if (isList(a) && isList(b) && isTuple(a) === isTuple(b)) {
+      checkLength(a.value.length + b.value.length, 'a concatenated list');
       const items = [...a.value, ...b.value];
       return isTuple(a) ? tuple(items) : list(items);
     }
@@ -160,6 +165,8 @@ export function pyArith(op: string, a: RV, b: RV): RV {
     const [seq, n] = intLike(b) ? [a, b] : [b, a];
     if (intLike(n) && (isStr(seq) || isList(seq))) {
       const times = Math.max(0, num(n as RV & { value: number | boolean }));
+      checkLength(seq.value.length * times, isStr(seq) ? 'a repeated string' : 'a repeated list');
+      if (!isStr(seq)) currentMeter()?.charge(seq.value.length * times);
       if (isStr(seq)) return str(seq.value.repeat(times));
       const items = Array.from({ length: times }, () => seq.value).flat();
       return isTuple(seq) ? tuple(items) : list(items);

@@ -40,6 +40,33 @@ ev({
   args: [{ type: 'KeywordArgumentExpression', key: { type: 'Identifier', value: 'k' }, value: { type: 'IntegerLiteral', value: 1 } }],
 });
 const namespaceFn = probeEnv.lookupVariable('namespace') as RV & { value: RVFunction };
+const thrown = (node: Node): new () => Error => {
+  try {
+    ev(node);
+  } catch (err) {
+    return (err as Error).constructor as new () => Error;
+  }
+  throw new Error(`@huggingface/jinja: ${node.type} did not throw`);
+};
+
+/** What `{% break %}` and `{% continue %}` throw. */
+export const BreakControl = thrown({ type: 'Break' });
+export const ContinueControl = thrown({ type: 'Continue' });
+
+type Scope = { parent?: Environment; variables: Map<string, unknown>; tests: unknown };
+
+/**
+ * A child scope of `parent`. `new Environment(parent)` also builds a fresh `namespace` global
+ * each time (it then resolves from the root anyway); a loop makes one scope per item, so this
+ * skips that cost.
+ */
+export function childScope(parent: Environment): Environment {
+  const scope = Object.create(Environment.prototype) as Scope;
+  scope.parent = parent;
+  scope.variables = new Map();
+  scope.tests = (parent as unknown as Scope).tests;
+  return scope as unknown as Environment;
+}
 
 /** The runtime value classes. */
 export const R = {

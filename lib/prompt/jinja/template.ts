@@ -7,6 +7,7 @@
 import { Environment, parse, tokenize } from '@huggingface/jinja';
 
 import { XlamTemplateError } from '../errors.js';
+import { BudgetMeter, currentMeter, MAX_TEMPLATE_SOURCE_CHARS, resolveBudget, withMeter, type TemplateBudget } from './budget.js';
 import { createPyInterpreter } from './interpreter.js';
 import { preprocessTemplate } from './lexer.js';
 import { bindArgs } from './methods.js';
@@ -18,6 +19,8 @@ import { dict, fn, int, isBool, isInt, isKwargs, isStr, list, str, toRuntime, ty
 export interface JinjaRenderOptions {
   /** The clock `strftime_now` reads; defaults to the current time. */
   now?: () => Date;
+  /** Limits of the render (defaults: {@link DEFAULT_TEMPLATE_BUDGET}). */
+  budget?: Partial<TemplateBudget>;
 }
 
 type Program = ReturnType<typeof parse>;
@@ -30,6 +33,7 @@ function pyRange(args: RV[]): RV {
   if (ns.length < 1 || ns.length > 3) throw typeError(`range expected 1 to 3 arguments, got ${ns.length}`);
   const [start, stop, step] = ns.length === 1 ? [0, ns[0]!, 1] : [ns[0]!, ns[1]!, ns[2] ?? 1];
   if (step === 0) throw new PyRuntimeError('ValueError', 'range() arg 3 must not be zero');
+  currentMeter()?.range(Math.max(0, Math.ceil((stop - start) / step)));
   const out: RV[] = [];
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) out.push(int(i));
   return list(out);
@@ -44,6 +48,10 @@ export class JinjaTemplate {
    * would reject it or @huggingface/jinja cannot parse it.
    */
   constructor(readonly source: string) {
+    if (source.length > MAX_TEMPLATE_SOURCE_CHARS) {
+      throw new XlamTemplateError('TEMPLATE_TOO_LARGE',
+        `chat template is ${source.length.toLocaleString('en-US')} characters long, more than ${MAX_TEMPLATE_SOURCE_CHARS.toLocaleString('en-US')}`);
+    }
     try {
       this.program = parse(tokenize(preprocessTemplate(source), {}));
     } catch (err) {
@@ -54,7 +62,8 @@ export class JinjaTemplate {
   /**
    * Renders with `context` as the template's variables (JSON-like data; `Map`s keep key order,
    * `PyFloat`s stay floats). Throws {@link XlamTemplateError}: `TEMPLATE_RAISE` when the
-   * template calls `raise_exception`, `TEMPLATE_RENDER` for any other failure.
+   * template calls `raise_exception`, `TEMPLATE_BUDGET` when it exceeds its budget,
+   * `TEMPLATE_RENDER` for any other failure.
    */
   render(context: Record<string, unknown>, options: JinjaRenderOptions = {}): string {
     const env = new Environment();
@@ -79,11 +88,16 @@ export class JinjaTemplate {
     for (const [k, v] of Object.entries(context)) {
       if (v !== undefined) set(k, toRuntime(v));
     }
+    const meter = new BudgetMeter(resolveBudget(options.budget));
     try {
-      const result = createPyInterpreter(env).run(this.program) as unknown as RV;
+      const result = withMeter(meter, () => createPyInterpreter(env).run(this.program)) as unknown as RV;
       return (result as RV & { value: string }).value;
     } catch (err) {
       if (err instanceof XlamTemplateError) throw err;
+      if (err instanceof RangeError) {
+        // The JavaScript stack or string length ran out: the template recursed or grew without bound.
+        throw new XlamTemplateError('TEMPLATE_BUDGET', `chat template exceeded its budget: ${err.message}`, { cause: err });
+      }
       throw new XlamTemplateError('TEMPLATE_RENDER', `chat template failed: ${(err as Error).message}`, { cause: err });
     }
   }
