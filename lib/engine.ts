@@ -425,6 +425,7 @@ export class Engine {
     if (tools) checkToolSchemas(tools);
     const { ids, tokenizer, format } = await this.#promptOf(r, tools);
     if (ids.length === 0) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', 'the prompt has no tokens');
+    this.#checkTokenIds(r, ids);
     const choice = r.toolChoice ?? 'auto';
     let grammar: ByteGrammar | undefined;
     if (tools && tools.length > 0 && format !== undefined && tokenizer && r.constrained !== false) {
@@ -463,6 +464,17 @@ export class Engine {
     }
     const callable = tools && callableTools(tools, choice);
     return { request, tokenizer, tools, callable, format, stops, signal: r.signal };
+  }
+
+  /** Token ids of the request below the model's vocabulary size, each failure naming its field. */
+  #checkTokenIds(r: ParsedGenerateRequest, promptIds: readonly number[]): void {
+    const n = this.info().vocabSize;
+    const check = (id: number, field: string) => {
+      if (id >= n) throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `${field}: token id ${id} is outside the vocabulary (${n} tokens)`, { field });
+    };
+    if (r.promptTokens) promptIds.forEach((id, i) => check(id, `request.promptTokens[${i}]`));
+    r.stopTokenIds?.forEach((id, i) => check(id, `request.stopTokenIds[${i}]`));
+    for (const k of Object.keys(r.logitBias ?? {})) check(Number(k), `request.logitBias["${k}"]`);
   }
 
   /**

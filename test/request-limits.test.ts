@@ -68,6 +68,12 @@ t.test('each limit gives INVALID_ARGUMENT naming the field', async (t) => {
   await rejects(t, { prompt: 'hi', topP: 0 }, 'request.topP', 'topP 0');
   await rejects(t, { prompt: 'hi', maxTokens: 0 }, 'request.maxTokens', 'maxTokens 0');
   await rejects(t, { prompt: 'hi', logitBias: { abc: 1 } }, /^request\.logitBias/, 'a logit-bias key that is not a token id');
+  await rejects(t, { prompt: 'hi', logitBias: { '99999999': 1 } }, 'request.logitBias["99999999"]', 'a logit-bias id outside the vocabulary');
+  await rejects(t, { prompt: 'hi', logitBias: { '5': 1e308 } }, 'request.logitBias["5"]', 'a logit bias over 100');
+  await rejects(t, { prompt: 'hi', logitBias: { '5': Infinity } }, 'request.logitBias["5"]', 'a logit bias of +Infinity');
+  await rejects(t, { promptTokens: [1, 151936] }, 'request.promptTokens[1]', 'a prompt token outside the vocabulary');
+  await rejects(t, { prompt: 'hi', stopTokenIds: [2 ** 30] }, 'request.stopTokenIds[0]', 'a stop token outside the vocabulary');
+  t.equal((await engine.generate({ prompt: 'hi', maxTokens: 2, temperature: 0, logitBias: { '5': -Infinity, '6': -100, '7': 100 } })).tokenIds[0], 7, '-Infinity bans, 100 forces');
   await rejects(t, { prompt: 'hi', seed: -1 }, 'request.seed', 'a negative seed');
   // Within the limits: a surrogate pair, 256-byte stop strings, a schema 30 levels deep; and
   // (checked without rendering: 128 tools would not fit the fixture's context) 128 tools.

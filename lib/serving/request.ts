@@ -154,12 +154,17 @@ export const GenerateRequestSchema = z
      */
     frequencyPenalty: z.number().min(-2).max(2).optional(),
     /**
-     * Added to the logits of the given token ids (keys: token ids as strings) before anything
-     * else; `-Infinity` bans a token. Applies to greedy decoding too.
-     * @example `{ logitBias: { '151643': -100, '13': 2.5 } }`
+     * Added to the logits of the given token ids (keys: token ids as strings, below the
+     * vocabulary size) before anything else: values from -100 to 100 (OpenAI's range; 100 all
+     * but forces a token), or `-Infinity` to ban a token. Applies to greedy decoding too.
+     * @example `{ logitBias: { '151643': -Infinity, '13': 2.5 } }`
      * @defaultValue none
      */
-    logitBias: z.record(z.string().regex(/^\d+$/), z.number().refine((x) => !Number.isNaN(x) && x !== Infinity)).optional(),
+    logitBias: z
+      .record(z.string().regex(/^\d+$/, 'a token id'), z.union([z.number().min(-100).max(100), z.custom<number>((x) => x === -Infinity)], {
+        error: 'expected a number from -100 to 100, or -Infinity',
+      }))
+      .optional(),
     /**
      * Seed of the request's own random stream: the same request with the same seed gives the
      * same tokens, alone or batched with any other requests. Ignored when decoding greedily.
