@@ -44,9 +44,10 @@ function toolPromptText(rand) {
 /**
  * `count` requests, greedy: prompts of 64–512 tokens cut from xLAM-style tool prompts, 16–64
  * tokens generated; `grammarShare` of them are chat requests with tools, so constrained to the
- * tool-call grammar. Each is a GenerateRequest without a signal.
+ * tool-call grammar. With `sharedPrefixes` false the token prompts start at random places (no
+ * prefix-cache sharing). Each is a GenerateRequest without a signal.
  */
-export async function makeRequests(engine, { count, seed = 1, grammarShare = 0.2, minPrompt = 64, maxPrompt = 512, minTokens = 16, maxTokens = 64 }) {
+export async function makeRequests(engine, { count, seed = 1, grammarShare = 0.2, minPrompt = 64, maxPrompt = 512, minTokens = 16, maxTokens = 64, sharedPrefixes = true }) {
   const rand = prng(seed);
   const tokenizer = await engine.tokenizer();
   const out = [];
@@ -56,9 +57,12 @@ export async function makeRequests(engine, { count, seed = 1, grammarShare = 0.2
       const tools = TOOLS.slice(0, 1 + Math.floor(rand() * 3));
       out.push({ messages: [{ role: 'user', content: QUESTIONS[Math.floor(rand() * QUESTIONS.length)] }], tools, maxTokens: n, temperature: 0 });
     } else {
-      const ids = tokenizer.encode(toolPromptText(rand), { addSpecialTokens: false });
+      const ids = tokenizer.encode(toolPromptText(rand) + toolPromptText(rand), { addSpecialTokens: false });
       const len = minPrompt + Math.floor(rand() * (maxPrompt - minPrompt + 1));
-      out.push({ promptTokens: ids.slice(0, Math.min(len, ids.length)), maxTokens: n, temperature: 0, ignoreEos: true });
+      // Without shared prefixes the cut starts at a random token, so no two prompts share a
+      // cached block and the KV demand is what the lengths say.
+      const from = sharedPrefixes ? 0 : Math.floor(rand() * Math.max(1, ids.length - len));
+      out.push({ promptTokens: ids.slice(from, from + len), maxTokens: n, temperature: 0, ignoreEos: true });
     }
   }
   return out;
@@ -77,6 +81,13 @@ export async function settle(engine, ms = 10_000) {
     if (s.running === 0 && s.waiting === 0) return;
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A few requests of each kind (token prompts, each tool set), so grammars and caches are warm. */
+export async function warmUp(engine) {
+  const requests = await makeRequests(engine, { count: 12, seed: 99, grammarShare: 0.7, maxTokens: 16 });
+  await Promise.all(requests.map((r) => engine.generate(r)));
+  for (const n of [1, 2, 3]) await engine.generate({ messages: [{ role: 'user', content: 'hi' }], tools: TOOLS.slice(0, n), maxTokens: 4, temperature: 0 });
 }
 
 /** Each request alone, one after the other: the reference outputs. */

@@ -9,7 +9,8 @@
 //     16–64 tokens, 20 % chat requests with tools and the grammar), against each alone.
 // L2: 1,000 requests from 96 clients: 30 % aborted at a random time in [0, 500 ms], 10 % aborted
 //     while queued, 5 % stream iterators dropped after 1–5 events; the rest against each alone.
-// L3: 64 requests on a KV pool of 25 % of their peak demand, against a pool with room for all.
+// L3: 64 requests (token prompts sharing no prefix) on a KV pool of 25 % of their peak demand,
+//     against a pool with room for all.
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,7 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { Engine } from '../dist/lib/index.js';
-import { collectUntilIdle, makeRequests, pressure, quantile, quiet, runAlone, runConcurrent, settle, storm } from './load-scenarios.mjs';
+import { collectUntilIdle, makeRequests, pressure, quantile, quiet, runAlone, runConcurrent, settle, storm, warmUp } from './load-scenarios.mjs';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -42,6 +43,7 @@ if (only.has('l1')) {
   const alone = await runAlone(reference, requests);
   const aloneMs = performance.now() - t0;
   const engine = await Engine.load(MODEL, LOAD);
+  await warmUp(engine); // grammars compiled, masks built: the figures are of serving, not of first use
   const r = await runConcurrent(engine, requests, 64);
   const mismatches = r.outputs.filter((o, i) => !same(o, alone[i])).length;
   await settle(engine);
@@ -60,6 +62,7 @@ if (only.has('l1')) {
 if (only.has('l2')) {
   const requests = await makeRequests(reference, { count: Number(opt.l2), seed: 22 });
   const engine = await Engine.load(MODEL, LOAD);
+  await warmUp(engine);
   const before = engine.stats();
   const { records, ms } = await storm(engine, requests, { clients: 96 });
   const during = engine.stats();
@@ -91,7 +94,8 @@ if (only.has('l2')) {
 }
 
 if (only.has('l3')) {
-  const requests = await makeRequests(reference, { count: Number(opt.l3), seed: 33 });
+  // Token prompts that share no prefix: the peak demand is then the pool the requests need.
+  const requests = await makeRequests(reference, { count: Number(opt.l3), seed: 33, grammarShare: 0, sharedPrefixes: false });
   const r = await pressure(MODEL, requests, { share: 0.25, loadOptions: { maxSequences: 64 } });
   const mismatches = r.outputs.filter((o, i) => !same(o, r.reference[i])).length;
   console.log(`L3: ${requests.length} requests, peak demand ${r.peakTokens} KV tokens, pool ${r.poolTokens} (${f1((100 * r.poolTokens) / r.peakTokens)} %): ` +

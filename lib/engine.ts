@@ -150,13 +150,19 @@ export const GenerateTokensOptionsSchema = z
      * @example `{ stopTokenIds: [151645] }`
      * @defaultValue `[]` (never stop before maxTokens)
      */
-    stopTokenIds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).default([]),
+    stopTokenIds: z.array(z.number().int().min(0).max(2 ** 31 - 1)).max(1 << 24).default([]),
   })
   .strict();
 
 export type GenerateTokensOptions = z.input<typeof GenerateTokensOptionsSchema>;
 
-const PromptIdsSchema = z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'the prompt is empty');
+/**
+ * The most ids an id list may hold (as the native binding): checked before the elements, so a
+ * sparse `new Array(2 ** 32 - 1)` is refused at once instead of exhausting the heap.
+ */
+const MAX_IDS = 1 << 24;
+
+const PromptIdsSchema = z.array(z.number().int().min(0).max(2 ** 31 - 1)).min(1, 'the prompt is empty').max(MAX_IDS);
 
 /** One decoding step's most likely tokens: `[tokenId, logprob]` pairs, best first. */
 export type TopLogprobs = Array<[number, number]>;

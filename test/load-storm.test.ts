@@ -75,7 +75,7 @@ t.test('L2: a cancellation storm of 160 requests leaves the rest untouched and n
 });
 
 t.test('L3: a KV pool at 25 % of peak demand preempts and completes every request', async (t) => {
-  const requests = (await makeRequests(reference, { count: 32, seed: 33 })) as GenerateRequest[];
+  const requests = (await makeRequests(reference, { count: 32, seed: 33, grammarShare: 0, sharedPrefixes: false })) as GenerateRequest[];
   const r = await pressure(MODEL, requests, { share: 0.25, loadOptions: { maxSequences: 32 } });
   t.ok(r.poolTokens < r.peakTokens / 2, `pool ${r.poolTokens} of peak ${r.peakTokens} tokens`);
   t.same(r.errors.map(String), [], 'no error');

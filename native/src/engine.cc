@@ -180,6 +180,23 @@ void Engine::apply(Op& op) {
   }
 }
 
+void Engine::deliver(const std::vector<RequestEvent>& events, const std::function<void()>& hook) {
+  {
+    // Before the handlers run: a caller woken by a request's last event sees stats that
+    // already count it (its blocks freed, its tokens generated).
+    const SchedulerStats s = scheduler_->stats();
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_ = s;
+  }
+  for (const RequestEvent& e : events) {
+    auto it = handlers_.find(e.id);
+    if (it == handlers_.end()) continue;
+    it->second(e);
+    if (e.finish != FinishReason::kNone) handlers_.erase(it);
+  }
+  if (hook) hook();
+}
+
 void Engine::run() {
   set_compute_priority(options_.compute_priority);
   std::vector<Op> ops;
@@ -196,7 +213,9 @@ void Engine::run() {
       hook = step_hook_;
     }
     events.clear();
+    bool cancels = false;
     for (Op& op : ops) {
+      cancels |= op.kind == Op::kCancel;
       try {
         apply(op);
       } catch (...) {
@@ -214,6 +233,13 @@ void Engine::run() {
       }
     }
     ops.clear();
+    if (cancels) {
+      // Cancelled requests end now, before the next forward pass: an abort is answered within
+      // the step that was running when it came, not one step later.
+      scheduler_->finish_cancelled(&events);
+      if (!events.empty()) deliver(events, hook);
+      events.clear();
+    }
     try {
       if (scheduler_->has_work()) scheduler_->step(&events);  // a failed pass fails its requests via events
     } catch (...) {
@@ -221,25 +247,13 @@ void Engine::run() {
       // blocks are freed); the events already reported by the step are delivered too.
       scheduler_->fail_all(current_exception_status(), &events);
     }
-    const SchedulerStats s = scheduler_->stats();
+    const int64_t steps = scheduler_->stats().steps;
     // A step that ran no pass and ended nothing (every request left is paused, or waits for
     // blocks that paused requests hold) changes nothing until the next operation: wait for one
     // instead of spinning.
-    has_work = scheduler_->has_work() && (s.steps != last_steps || !events.empty());
-    last_steps = s.steps;
-    {
-      // Before the handlers run: a caller woken by a request's last event sees stats that
-      // already count it (its blocks freed, its tokens generated).
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_ = s;
-    }
-    for (const RequestEvent& e : events) {
-      auto it = handlers_.find(e.id);
-      if (it == handlers_.end()) continue;
-      it->second(e);
-      if (e.finish != FinishReason::kNone) handlers_.erase(it);
-    }
-    if (hook) hook();
+    has_work = scheduler_->has_work() && (steps != last_steps || !events.empty());
+    last_steps = steps;
+    deliver(events, hook);
   }
   // Closed: every request still known ends with ENGINE_CLOSED.
   std::vector<Op> pending;

@@ -91,6 +91,8 @@ class Engine {
   };
   // Applies one operation of the inbox (engine thread); may throw std::bad_alloc.
   void apply(Op& op);
+  // Publishes the stats, then hands each event to its request's handler and calls the step hook.
+  void deliver(const std::vector<RequestEvent>& events, const std::function<void()>& hook);
 
   EngineOptions options_;
   std::unique_ptr<Backend> backend_;

@@ -334,13 +334,17 @@ bool Scheduler::append_token(Request* r, int32_t token, RequestEvent e, std::vec
   return true;
 }
 
-Status Scheduler::step(std::vector<RequestEvent>* events) {
-  events->clear();
+void Scheduler::finish_cancelled(std::vector<RequestEvent>* events) {
   std::vector<Request*> cancelled;
   for (auto& [id, r] : requests_)
     if (r->cancelled) cancelled.push_back(r.get());
   std::sort(cancelled.begin(), cancelled.end(), [](Request* a, Request* b) { return a->arrival < b->arrival; });
   for (Request* r : cancelled) finish(r, FinishReason::kAbort, events);
+}
+
+Status Scheduler::step(std::vector<RequestEvent>* events) {
+  events->clear();
+  finish_cancelled(events);
 
   std::vector<Scheduled> batch;
   int64_t budget = options_.max_batch_tokens;

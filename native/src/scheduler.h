@@ -94,6 +94,9 @@ class Scheduler {
   // One forward pass. Per-request failures are reported as events; a failing forward pass
   // fails every request it held and is returned.
   Status step(std::vector<RequestEvent>* events);
+  // Ends the requests cancelled since the last step now (abort events, blocks freed), so the
+  // engine can answer them before its next forward pass; step() does it too.
+  void finish_cancelled(std::vector<RequestEvent>* events);
   // Ends every request with an error event carrying `error` and frees its blocks: what the
   // engine does when a step threw (its requests' state is then unknown).
   void fail_all(const Status& error, std::vector<RequestEvent>* events);

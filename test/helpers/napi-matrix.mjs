@@ -1,11 +1,13 @@
 // The child process of test/napi-boundary.test.ts: calls every export of the raw addon (and every
 // method of its NativeEngine and GrammarSession) with wrong arity, wrong types, null / undefined,
 // BigInt, symbols, huge and sparse arrays, detached buffers, throwing getters, a wrong receiver
-// and after close, and prints one JSON line per case: { name, want, got }. `got` is what
-// happened: 'ok', 'reject:<code>' (a rejected promise), 'throw:<code>' (a thrown error with a
-// code), 'throw:TypeError' (a TypeError without code: V8's own receiver / constructor checks),
-// or 'passthrough' (the very error a JS getter threw went on unchanged). A crash ends the process
-// before its last line ({ done: true, tokens }), which the parent checks.
+// and after close (then Engine.generateTokens with huge sparse arrays), and prints one JSON line
+// per case: { name, want, got }. `got` is what happened: 'ok', 'reject:<code>' (a rejected
+// promise), 'throw:<code>' (a thrown error with a code), 'throw:TypeError' (a TypeError without
+// code: V8's own receiver / constructor checks), or 'passthrough' (the very error a JS getter
+// threw went on unchanged). A crash ends the process before its last line
+// ({ done: true, tokens }), which the parent checks.
+import { Engine } from '../../dist/lib/index.js';
 import { native } from '../../dist/lib/native.js';
 import { compileGrammar, parseGbnf, toByteGrammar } from '../../dist/lib/grammar/index.js';
 
@@ -197,5 +199,11 @@ await check('close()', 'ok', () => engine.close());
 await check('close() twice', 'ok', () => engine.close());
 for (const [method, args] of [['listen', [() => {}]], ['submit', [{ promptIds: [1] }]], ['cancel', [1]], ['pause', [1]], ['resume', [1]], ['setTokenBytes', vocab], ['stats', []], ['info', []]])
   await check(`${method} after close`, 'throw:ENGINE_CLOSED', () => engine[method](...args));
+
+// The typed API in front of it refuses the same huge arrays before looking at their elements.
+const typed = await Engine.load(model);
+await check('Engine.generateTokens(a sparse 2^32-1 array)', 'reject:INVALID_ARGUMENT', () => typed.generateTokens(sparse()));
+await check('Engine.generateTokens(ids, { stopTokenIds: a sparse 2^32-1 array })', 'reject:INVALID_ARGUMENT', () => typed.generateTokens([1], { stopTokenIds: sparse() }));
+await typed.close();
 
 console.log(JSON.stringify({ done: true, tokens, usedAfter }));
