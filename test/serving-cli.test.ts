@@ -37,6 +37,16 @@ t.test('xlam run: plain and streaming output agree for a seeded request', async 
   t.equal(both.status, 2);
 });
 
+t.test('xlam run --allow-special-tokens: special-token text in --prompt becomes the token only with the flag', async (t) => {
+  const promptTokens = (...extra: string[]) => {
+    const r = xlam('run', '--model', model, '--prompt', '<|im_start|>', '--max-tokens', '1', '--temperature', '0', '--stream', ...extra);
+    t.equal(r.status, 0, r.stderr);
+    return (JSON.parse(/\[\w+\] (\{.*\})/.exec(r.stdout)![1]!) as { promptTokens: number }).promptTokens;
+  };
+  t.ok(promptTokens() > 1, 'ordinary text by default');
+  t.equal(promptTokens('--allow-special-tokens'), 1, 'one special token with the flag');
+});
+
 t.test('xlam call --tool-choice: a named tool is called, none calls nothing; --unconstrained frees it', async (t) => {
   const sampling = join(dir, 'sampling-tools.json');
   writeFileSync(sampling, JSON.stringify([

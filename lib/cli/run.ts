@@ -60,15 +60,16 @@ function toolFlags(values: { 'tool-choice'?: string; unconstrained?: boolean }):
 /** `xlam run`: generate from a prompt or a conversation (with tools), printing the text. */
 export const run: Command = {
   usage: `xlam run --model DIR (--prompt TEXT | --messages FILE) [--tools FILE [--tool-choice C] [--unconstrained]]
-                [--stream] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
+                [--allow-special-tokens] [--stream] [--max-tokens N] [--temperature T] [--top-p P] [--top-k K] [--seed S]`,
   help: helpText(
     'Generates from a prompt or a conversation (rendered with the model\'s prompt format and tools) and prints the text.',
     [
       MODEL_FLAG,
-      ['--prompt TEXT', 'a plain text prompt (tokenized, no chat template); this or --messages'],
+      ['--prompt TEXT', 'a plain text prompt (tokenized, no chat template; special-token text such as <|im_start|> is ordinary text); this or --messages'],
       ['--messages FILE', MESSAGES_HELP],
       ['--tools FILE', `${TOOLS_HELP} (default: none)`],
       ...TOOL_HELP,
+      ['--allow-special-tokens', 'let special-token text in --prompt or the messages become those tokens (transformers\' default; only for text you wrote) (default: off)'],
       ['--stream', 'print text as it is generated, each tool call when complete, then [finishReason] and usage (default: the text at the end)'],
       ...SAMPLING_HELP,
     ],
@@ -83,6 +84,7 @@ export const run: Command = {
         messages: { type: 'string' },
         tools: { type: 'string' },
         stream: { type: 'boolean', default: false },
+        'allow-special-tokens': { type: 'boolean', default: false },
         ...TOOL_FLAGS,
         ...SAMPLING_FLAGS,
       },
@@ -90,7 +92,7 @@ export const run: Command = {
     });
     const model = required(values.model, 'model', 'DIR');
     if ((values.prompt === undefined) === (values.messages === undefined)) throw new UsageError('give --prompt TEXT or --messages FILE');
-    const request: GenerateRequest = { ...samplingFlags(values) };
+    const request: GenerateRequest = { ...samplingFlags(values), allowSpecialTokens: values['allow-special-tokens'] };
     if (values.prompt !== undefined) {
       request.prompt = values.prompt;
     } else {
