@@ -14,31 +14,8 @@ using namespace xlam;
 
 namespace {
 
-RopeKind rope_kind(RopeType t) {
-  switch (t) {
-    case RopeType::kLinear: return RopeKind::kLinear;
-    case RopeType::kLlama3: return RopeKind::kLlama3;
-    case RopeType::kYarn: return RopeKind::kYarn;
-    default: return RopeKind::kDefault;
-  }
-}
-
 void check_rope(const ModelConfig& c) {
-  RopeSpec r;
-  r.kind = rope_kind(c.rope.type);
-  r.theta = c.rope_theta;
-  r.head_dim = c.head_dim;
-  r.max_position_embeddings = c.max_position_embeddings;
-  r.factor = c.rope.factor;
-  r.low_freq_factor = c.rope.low_freq_factor;
-  r.high_freq_factor = c.rope.high_freq_factor;
-  r.original_max_position_embeddings = c.rope.original_max_position_embeddings;
-  r.beta_fast = c.rope.beta_fast;
-  r.beta_slow = c.rope.beta_slow;
-  r.mscale = c.rope.mscale;
-  r.mscale_all_dim = c.rope.mscale_all_dim;
-  r.attention_factor = c.rope.attention_factor;
-  r.truncate = c.rope.truncate;
+  RopeSpec r = rope_spec_of(c);
   std::vector<float> inv_freq;
   float attn = 0;
   if (!compute_rope_freqs(r, &inv_freq, &attn).ok()) return;

@@ -530,4 +530,28 @@ Status parse_generation_config(std::string_view json_text, const std::string& fi
   return Status::Ok();
 }
 
+RopeSpec rope_spec_of(const ModelConfig& c) {
+  RopeSpec r;
+  switch (c.rope.type) {
+    case RopeType::kDefault: r.kind = RopeKind::kDefault; break;
+    case RopeType::kLinear: r.kind = RopeKind::kLinear; break;
+    case RopeType::kLlama3: r.kind = RopeKind::kLlama3; break;
+    case RopeType::kYarn: r.kind = RopeKind::kYarn; break;
+  }
+  r.theta = c.rope_theta;
+  r.head_dim = c.head_dim;
+  r.max_position_embeddings = c.max_position_embeddings;
+  r.factor = c.rope.factor;
+  r.low_freq_factor = c.rope.low_freq_factor;
+  r.high_freq_factor = c.rope.high_freq_factor;
+  r.original_max_position_embeddings = c.rope.original_max_position_embeddings;
+  r.beta_fast = c.rope.beta_fast;
+  r.beta_slow = c.rope.beta_slow;
+  r.mscale = c.rope.mscale;
+  r.mscale_all_dim = c.rope.mscale_all_dim;
+  r.attention_factor = c.rope.attention_factor;  // resolved by the config parser
+  r.truncate = c.rope.truncate;
+  return r;
+}
+
 }  // namespace xlam

@@ -75,6 +75,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rope-freqs.h"
 #include "status.h"
 
 namespace xlam {
@@ -137,6 +138,9 @@ constexpr int64_t kMaxPositions = int64_t{1} << 24;
 // BAD_CONFIG naming the field; a model_type other than the four above gives
 // UNKNOWN_MODEL_TYPE. `file` is recorded in the Status.
 Status parse_model_config(std::string_view json_text, const std::string& file, ModelConfig* out);
+
+// The RoPE of a parsed config, for compute_rope_freqs.
+RopeSpec rope_spec_of(const ModelConfig& c);
 
 struct GenerationConfig {
   int64_t bos_token_id = -1;           // -1: absent

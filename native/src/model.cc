@@ -18,30 +18,6 @@ std::string shape_str(const Shape& shape) {
   return shape_str(std::vector<int64_t>(shape.dim, shape.dim + shape.n_dims));
 }
 
-RopeSpec rope_spec(const ModelConfig& c) {
-  RopeSpec r;
-  switch (c.rope.type) {
-    case RopeType::kDefault: r.kind = RopeKind::kDefault; break;
-    case RopeType::kLinear: r.kind = RopeKind::kLinear; break;
-    case RopeType::kLlama3: r.kind = RopeKind::kLlama3; break;
-    case RopeType::kYarn: r.kind = RopeKind::kYarn; break;
-  }
-  r.theta = c.rope_theta;
-  r.head_dim = c.head_dim;
-  r.max_position_embeddings = c.max_position_embeddings;
-  r.factor = c.rope.factor;
-  r.low_freq_factor = c.rope.low_freq_factor;
-  r.high_freq_factor = c.rope.high_freq_factor;
-  r.original_max_position_embeddings = c.rope.original_max_position_embeddings;
-  r.beta_fast = c.rope.beta_fast;
-  r.beta_slow = c.rope.beta_slow;
-  r.mscale = c.rope.mscale;
-  r.mscale_all_dim = c.rope.mscale_all_dim;
-  r.attention_factor = c.rope.attention_factor;  // resolved by the config parser
-  r.truncate = c.rope.truncate;
-  return r;
-}
-
 Hparams hparams_of(const ModelFiles& files) {
   const ModelConfig& c = files.config;
   Hparams hp;
@@ -59,7 +35,7 @@ Hparams hparams_of(const ModelFiles& files) {
   hp.n_expert_used = c.num_experts_per_tok;
   hp.sliding_window = c.sliding_window;
   hp.sliding_window.resize(static_cast<size_t>(hp.n_layer), 0);
-  hp.rope = rope_spec(c);
+  hp.rope = rope_spec_of(c);
   hp.tied_embeddings = c.tie_word_embeddings;
   // generation_config.json wins over config.json, as in transformers' generate().
   const std::vector<int64_t>& eos = files.has_generation_config && !files.generation.eos_token_ids.empty()

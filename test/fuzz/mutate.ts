@@ -3,18 +3,10 @@
 // JSON inputs (replace, delete or duplicate a node, with values from the dictionary). Seeded, so
 // a run reproduces from its seed.
 
-export type Rng = () => number;
+import { prng } from '../helpers/prng.js';
 
-/** mulberry32. */
-export function prng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type Rng = () => number;
+export { prng };
 
 const INTERESTING = ['0', '-1', '1', '255', '256', '65535', '2147483647', '-2147483648', '4294967296', '9007199254740993',
   '1e308', '-1e-320', '0.5', 'NaN', '""', 'null', 'true', '[]', '{}'];
