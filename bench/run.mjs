@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { benchConstrained, constrainedFigures } from './constrained.mjs';
 import { benchKernels } from './kernels.mjs';
 import { benchLoad } from './load.mjs';
+import { benchRender, renderFigures } from './render.mjs';
 import { benchServing } from './serving.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -56,6 +57,7 @@ lines.push(
     (r) => `| ${r.isa} | ${r.prefill.toFixed(1)} | ${r.c1.toFixed(2)} | ${r.c16.toFixed(2)} | ${generic ? (r.prefill / generic.prefill).toFixed(1) + '×' : '–'} |`,
   ),
 );
+lines.push('', ...renderFigures(await benchRender()));
 // Constrained tool calls: mask times, decode with and without the grammar, every BFCL entry
 // sampled under it (the longest section, ~20 minutes; `node bench/constrained.mjs` runs it alone;
 // BENCH_BFCL_STRIDE=N samples every Nth BFCL entry instead).
