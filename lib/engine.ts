@@ -20,6 +20,7 @@ import { parseToolCalls } from './parse/parse.js';
 import type { InvalidToolCall, ParseResult, ToolCall } from './parse/types.js';
 import { ToolCallStreamParser } from './parse/stream.js';
 import type { ChatMessage } from './prompt/types.js';
+import { ControlTokenText } from './prompt/caller-text.js';
 import { XlamTemplateError } from './prompt/errors.js';
 import { PromptRenderer, type PromptFormat } from './prompt/formats/index.js';
 import { resolveBudget, type TemplateBudget } from './prompt/jinja/budget.js';
@@ -290,6 +291,8 @@ export class Engine {
   #sandbox = new RenderSandbox();
   #templateBudget: TemplateBudget;
   #trustRequestTemplates: boolean;
+  /** Finds the tokenizer's control-token text in a raw prompt (rejectSpecialTokenText). */
+  #controlText: ControlTokenText | undefined;
   /** Request-supplied templates (when trusted), parsed once each, most recently used last. */
   #requestTemplates = new Map<string, TemplateData>();
 
@@ -394,7 +397,8 @@ export class Engine {
       const control = tokenizer.addedTokens.filter((t) => t.special).map((t) => t.content);
       if (r.prompt !== undefined) {
         if (r.rejectSpecialTokenText) {
-          const t = control.find((c) => r.prompt!.includes(c));
+          this.#controlText ??= new ControlTokenText(control);
+          const t = this.#controlText.firstToken(r.prompt);
           if (t !== undefined) {
             throw new XlamInvalidArgumentError('SPECIAL_TOKEN_TEXT',
               `request.prompt holds the text of the control token ${JSON.stringify(t)} (rejectSpecialTokenText is set)`, { field: 'request.prompt' });

@@ -7,6 +7,7 @@
  * Rendering is synchronous, so the meter of the render under way is module state: the filters
  * and methods (free functions) check string sizes through {@link checkLength} without a handle.
  */
+import { XlamInvalidArgumentError } from '../../errors.js';
 import { XlamTemplateError } from '../errors.js';
 
 /** Limits of one render. Every template transformers can render within them renders here. */
@@ -52,7 +53,9 @@ export function resolveBudget(partial: Partial<TemplateBudget> | undefined): Tem
   const b = { ...DEFAULT_TEMPLATE_BUDGET, ...partial };
   for (const [k, v] of Object.entries(b)) {
     const ok = typeof v === 'number' && v > 0 && Number.isFinite(v) && (k === 'maxTimeMs' || Number.isInteger(v));
-    if (!ok) throw new TypeError(`templateBudget.${k} must be a positive ${k === 'maxTimeMs' ? 'number' : 'integer'}, got ${String(v)}`);
+    if (!ok) {
+      throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `budget.${k} must be a positive ${k === 'maxTimeMs' ? 'number' : 'integer'}, got ${String(v)}`, { field: `budget.${k}` });
+    }
   }
   return b;
 }
