@@ -204,6 +204,9 @@ for (const [method, args] of [['listen', [() => {}]], ['submit', [{ promptIds: [
 const typed = await Engine.load(model);
 await check('Engine.generateTokens(a sparse 2^32-1 array)', 'reject:INVALID_ARGUMENT', () => typed.generateTokens(sparse()));
 await check('Engine.generateTokens(ids, { stopTokenIds: a sparse 2^32-1 array })', 'reject:INVALID_ARGUMENT', () => typed.generateTokens([1], { stopTokenIds: sparse() }));
+// 2^24 holes: within the length limit, and before the schema saw only the first bad entry, ~8 GB of zod issues.
+await check('Engine.generateTokens(a sparse 2^24 array)', 'reject:INVALID_ARGUMENT', () => typed.generateTokens(new Array(1 << 24)));
+await check('Engine.generateTokens(ids, { stopTokenIds: a sparse 2^24 array })', 'reject:INVALID_ARGUMENT', () => typed.generateTokens([1], { stopTokenIds: new Array(1 << 24) }));
 await typed.close();
 
 console.log(JSON.stringify({ done: true, tokens, usedAfter }));
