@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 
-import { compileGrammar, createMatcher, matches, toByteGrammar, toolCallGrammar, type ByteGrammar, type CompiledGrammar } from '../dist/lib/grammar/index.js';
+import { compileGrammar, createMatcher, jsonSchemaToGrammar, matches, toByteGrammar, toolCallGrammar, type ByteGrammar, type CompiledGrammar } from '../dist/lib/grammar/index.js';
 import { native, type NativeGrammarSession } from '../dist/lib/native.js';
 import { parseJson, stringifyJson, type LosslessJsonValue } from '../dist/lib/parse/json.js';
 import { Tokenizer } from '../dist/lib/tokenizer/tokenizer.js';
@@ -150,6 +150,23 @@ for (const fixture of ['qwen2-bf16', 'llama3-rope-bf16']) {
     }
   });
 }
+
+t.test('unsatisfiable schema parts: native and reference die at the same byte (schema-grammar fuzzer finding)', async (t) => {
+  const session = byteSession();
+  // `"type": []` admits no value: a parse that must write one is dead once it is expected.
+  for (const schema of [{ type: 'object', additionalProperties: { type: [] } }, { type: 'object', properties: { a: { enum: [] } }, required: ['a'] }, { type: 'array', items: { type: [] }, minItems: 1 }]) {
+    const cg = compileGrammar(jsonSchemaToGrammar(schema));
+    const bg = toByteGrammar(cg);
+    for (const text of ['{"a": 1}', '{"a":1}', '{ "a" : 1 }', '[1]', '[ ]', '{}']) {
+      const v = new TextEncoder().encode(text);
+      const m = createMatcher(cg);
+      let i = 0;
+      while (i < v.length && m.accept(v[i]!)) i++;
+      const n = session.matchBytes(bg, v);
+      t.same([n.accepted, n.accepted === v.length && n.complete], [i, i === v.length && m.isComplete()], `${JSON.stringify(schema)} on ${text}`);
+    }
+  }
+});
 
 t.test('forced continuations spell the forced bytes and leave the last token to the model', async (t) => {
   const tok = await Tokenizer.fromDir(fixturePath('qwen2-bf16'));

@@ -75,6 +75,10 @@ class Runtime {
     if (seen.has(s)) return;
     seen.add(s);
     if (s === null || this.g.kind[s.pos] === CHAR) {
+      // A set no code point is in (`[]`, an unsatisfiable schema part) can never move: the
+      // stack is dead now, as the native matcher finds when it expands it (schema-grammar
+      // fuzzer finding: the two disagreed by one byte on where such a parse died).
+      if (s !== null && !setMeets(this.g.sets[this.g.arg[s.pos]!]!, 0, 0x10ffff)) return;
       out.add(s);
       if (out.size > this.maxStacks) {
         throw new XlamInvalidArgumentError('INVALID_ARGUMENT', `grammar: more than ${this.maxStacks} parses alive at once (the grammar is too ambiguous)`);
