@@ -175,6 +175,23 @@ function upToFirstBadId(v: unknown): unknown {
   return i < 0 ? v : v.slice(0, i + 1);
 }
 
+/** A request parsed by its schema, its id lists cut after their first bad entry first (see {@link upToFirstBadId}). */
+function parseRequest(request: unknown): ParsedGenerateRequest {
+  let r = request;
+  if (r && typeof r === 'object') {
+    const o = r as object;
+    const { promptTokens, stopTokenIds } = r as { promptTokens?: unknown; stopTokenIds?: unknown };
+    if (Array.isArray(promptTokens) || Array.isArray(stopTokenIds)) {
+      r = {
+        ...o,
+        ...(Array.isArray(promptTokens) ? { promptTokens: upToFirstBadId(promptTokens) } : {}),
+        ...(Array.isArray(stopTokenIds) ? { stopTokenIds: upToFirstBadId(stopTokenIds) } : {}),
+      };
+    }
+  }
+  return parseArgument(GenerateRequestSchema, r, 'request');
+}
+
 /** One decoding step's most likely tokens: `[tokenId, logprob]` pairs, best first. */
 export type TopLogprobs = Array<[number, number]>;
 
@@ -610,7 +627,7 @@ export class Engine {
    * {@link XlamEngineClosedError} when the engine is closed before it ends.
    */
   async generate(request: GenerateRequest): Promise<GenerateResult> {
-    const r = parseArgument(GenerateRequestSchema, request, 'request');
+    const r = parseRequest(request);
     return this.#run(await this.#prepare(r));
   }
 
@@ -661,7 +678,7 @@ export class Engine {
   }
 
   async *#stream(request: GenerateRequest, run: { id?: number }): AsyncGenerator<StreamEvent, void, undefined> {
-    const r = parseArgument(GenerateRequestSchema, request, 'request');
+    const r = parseRequest(request);
     const p = await this.#prepare(r);
     const parser = p.callable ? new ToolCallStreamParser(p.callable, { format: p.format ?? 'auto' }) : undefined;
     const queue: StreamEvent[] = [];
@@ -741,7 +758,7 @@ export class Engine {
     tools: T,
     options: CallToolsOptions = {},
   ): Promise<CallToolsResult<T>> {
-    const r = parseArgument(GenerateRequestSchema, { ...options, messages, tools: [...tools] }, 'request');
+    const r = parseRequest({ ...options, messages, tools: [...tools] });
     const p = await this.#prepare(r);
     const result = await this.#run(p);
     const parsed = parseToolCalls<T>(result.text, p.callable as unknown as T, { format: p.format });
@@ -759,7 +776,7 @@ export class Engine {
    */
   async renderPrompt(request: GenerateRequest): Promise<RenderedPrompt> {
     this.#handle();
-    const r = parseArgument(GenerateRequestSchema, request, 'request');
+    const r = parseRequest(request);
     checkRequestText(r);
     const tools = r.tools ? (normalizeTools(r.tools as ToolInput[]) as ToolDefinition[]) : undefined;
     if (tools) checkToolSchemas(tools);

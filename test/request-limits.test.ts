@@ -72,6 +72,10 @@ t.test('each limit gives INVALID_ARGUMENT naming the field', async (t) => {
   await rejects(t, { prompt: 'hi', logitBias: { '5': 1e308 } }, 'request.logitBias["5"]', 'a logit bias over 100');
   await rejects(t, { prompt: 'hi', logitBias: { '5': Infinity } }, 'request.logitBias["5"]', 'a logit bias of +Infinity');
   await rejects(t, { promptTokens: [1, 151936] }, 'request.promptTokens[1]', 'a prompt token outside the vocabulary');
+  // Sparse id lists: refused at the first hole (zod would collect an issue per hole, ~600 MiB per million), or by length.
+  await rejects(t, { promptTokens: new Array<number>(2 ** 24) }, 'request.promptTokens[0]', 'a promptTokens of 2^24 holes');
+  await rejects(t, { promptTokens: new Array<number>(2 ** 32 - 1) }, 'request.promptTokens', 'a promptTokens of 2^32-1 holes');
+  await rejects(t, { prompt: 'hi', stopTokenIds: new Array<number>(2 ** 24) }, 'request.stopTokenIds[0]', 'a stopTokenIds of 2^24 holes');
   await rejects(t, { prompt: 'hi', stopTokenIds: [2 ** 30] }, 'request.stopTokenIds[0]', 'a stop token outside the vocabulary');
   t.equal((await engine.generate({ prompt: 'hi', maxTokens: 2, temperature: 0, logitBias: { '5': -Infinity, '6': -100, '7': 100 } })).tokenIds[0], 7, '-Infinity bans, 100 forces');
   await rejects(t, { prompt: 'hi', seed: -1 }, 'request.seed', 'a negative seed');

@@ -8,6 +8,8 @@ import type { ChatMessage } from '../prompt/types.js';
 import { REQUEST_LIMITS, utf8Bytes } from './limits.js';
 
 const tokenId = z.number().int().min(0).max(2 ** 31 - 1);
+/** The most ids `promptTokens` or `stopTokenIds` may hold (the native binding's limit too). */
+const MAX_ID_LIST = 1 << 24;
 const stopString = z
   .string()
   .min(1, 'a stop string may not be empty')
@@ -42,7 +44,7 @@ export const GenerateRequestSchema = z
      * @example `{ promptTokens: [151644, 872, 198] }`
      * @defaultValue none: give exactly one of `prompt`, `promptTokens` or `messages`
      */
-    promptTokens: z.array(tokenId).min(1).optional(),
+    promptTokens: z.array(tokenId).min(1).max(MAX_ID_LIST).optional(),
     /**
      * Chat messages in the OpenAI shape (system, user, assistant with optional `tool_calls`,
      * tool), rendered with the model's own prompt format (its chat template, or the xLAM v1
@@ -190,7 +192,7 @@ export const GenerateRequestSchema = z
      * @example `{ stopTokenIds: [151645] }`
      * @defaultValue none (only the EOS ids)
      */
-    stopTokenIds: z.array(tokenId).optional(),
+    stopTokenIds: z.array(tokenId).max(MAX_ID_LIST).optional(),
     /**
      * Keep generating past the model's EOS tokens, up to `maxTokens` (or a `stop` /
      * `stopTokenIds` match). For benchmarks and tests.
