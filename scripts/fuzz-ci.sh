@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-45}
-BUILD=${FUZZ_BUILD:-/tmp/xlam-fuzz-build}
+# Inside the checkout (git-ignored): a build tree in /tmp would belong to whichever checkout made it first.
+BUILD=${FUZZ_BUILD:-$PWD/build-fuzz}
 OUT=${FUZZ_OUT:-/tmp/xlam-fuzz-out}
 mkdir -p "$OUT"
 

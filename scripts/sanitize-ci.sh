@@ -5,7 +5,8 @@
 # fails the run. Builds go to $SANITIZE_BUILD-{asan,tsan}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD=${SANITIZE_BUILD:-/tmp/xlam-sanitize}
+# Inside the checkout (git-ignored): a build tree in /tmp would belong to whichever checkout made it first.
+BUILD=${SANITIZE_BUILD:-$PWD/build-sanitize}
 export XLAM_FIXTURES="$PWD/test/fixtures/models"
 LOG=$(mktemp)
 
