@@ -14,8 +14,8 @@ function docOf(source: string, key: string): string | undefined {
 }
 
 const schemas = [
-  ['lib/engine.ts', LoadOptionsSchema],
-  ['lib/engine.ts', GenerateTokensOptionsSchema],
+  ['lib/engine-options.ts', LoadOptionsSchema],
+  ['lib/engine-options.ts', GenerateTokensOptionsSchema],
   ['lib/serving/request.ts', GenerateRequestSchema],
 ] as const;
 
