@@ -79,6 +79,4 @@ inline void load_row_f32(float* dst, const void* data, DType dtype, int64_t offs
   }
 }
 
-inline bool is_weight_dtype(DType t) { return t == DType::kF32 || t == DType::kF16 || t == DType::kBF16; }
-
 }  // namespace xlam::cpu

@@ -119,6 +119,9 @@ Status CpuBackend::kv_write(const Tensor& k_cache, const Tensor& v_cache, const 
                             const Tensor& slot_mapping) {
   return cpu::kv_write(ctx_, k_cache, v_cache, k, v, slot_mapping);
 }
+Status CpuBackend::copy_blocks(const Tensor& k_cache, const Tensor& v_cache, const Tensor& block_pairs) {
+  return cpu::copy_blocks(ctx_, k_cache, v_cache, block_pairs);
+}
 Status CpuBackend::attention(const Tensor& out, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                              const Tensor& block_tables, const Tensor& token_seq, const Tensor& positions,
                              float scale, int32_t sliding_window) {

@@ -42,6 +42,7 @@ class CpuBackend final : public Backend {
   Status rope(const Tensor& x, const Tensor& positions, const Tensor& inv_freq, float attn_factor) override;
   Status kv_write(const Tensor& k_cache, const Tensor& v_cache, const Tensor& k, const Tensor& v,
                   const Tensor& slot_mapping) override;
+  Status copy_blocks(const Tensor& k_cache, const Tensor& v_cache, const Tensor& block_pairs) override;
   Status attention(const Tensor& out, const Tensor& q, const Tensor& k_cache, const Tensor& v_cache,
                    const Tensor& block_tables, const Tensor& token_seq, const Tensor& positions, float scale,
                    int32_t sliding_window) override;

@@ -3,6 +3,7 @@
 // cores; per-element reduction order independent of the batch, so results are batch-invariant).
 #pragma once
 #include "../src/backend.h"
+#include "../src/op-checks.h"
 #include "kernels.h"
 #include "thread-pool.h"
 
@@ -14,11 +15,6 @@ struct Context {
   const Kernels* kernels = nullptr;  // SIMD kernels of the fast path
 };
 
-// Shape checks shared by the ops; each returns INVALID_ARGUMENT naming the op and argument.
-Status expect(bool cond, const char* op, const char* what);
-Status expect_f32(const Tensor& t, int n_dims, const char* op, const char* what);
-Status expect_i32(const Tensor& t, int n_dims, const char* op, const char* what);
-Status expect_weight(const Tensor& t, int n_dims, const char* op, const char* what);
 
 Status embedding(const Context& ctx, const Tensor& out, const Tensor& table, const Tensor& ids);
 Status get_rows(const Context& ctx, const Tensor& out, const Tensor& x, const Tensor& rows);
@@ -30,6 +26,7 @@ Status rope(const Context& ctx, const Tensor& x, const Tensor& positions, const 
             float attn_factor);
 Status kv_write(const Context& ctx, const Tensor& k_cache, const Tensor& v_cache, const Tensor& k,
                 const Tensor& v, const Tensor& slot_mapping);
+Status copy_blocks(const Context& ctx, const Tensor& k_cache, const Tensor& v_cache, const Tensor& block_pairs);
 Status attention(const Context& ctx, const Tensor& out, const Tensor& q, const Tensor& k_cache,
                  const Tensor& v_cache, const Tensor& block_tables, const Tensor& token_seq,
                  const Tensor& positions, float scale, int32_t sliding_window);

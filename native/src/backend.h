@@ -84,6 +84,12 @@ class Backend {
                           const Tensor& v,              // f32 [n_tokens, n_kv_heads, head_dim]
                           const Tensor& slot_mapping) = 0;  // i32 [n_tokens]
 
+  // Copy whole cache blocks, K and V, for every pair (src, dst): preemption swaps and prefix
+  // forks. Pairs must not chain (no dst is another pair's src) and dst blocks must be distinct.
+  virtual Status copy_blocks(const Tensor& k_cache,          // f32 [n_blocks, block_size, n_kv_heads, head_dim]
+                             const Tensor& v_cache,          // f32 [n_blocks, block_size, n_kv_heads, head_dim]
+                             const Tensor& block_pairs) = 0;  // i32 [n_pairs, 2]: (src, dst)
+
   // Causal attention over the paged cache (GQA: query head h reads kv head h / (n_heads/n_kv_heads)).
   // Token i belongs to sequence token_seq[i] at position positions[i] and attends to that
   // sequence's cached positions max(0, p - window + 1) ..= p (window 0: no sliding window),

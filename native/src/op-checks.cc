@@ -1,9 +1,8 @@
 #include <string>
 
-#include "convert.h"
-#include "ops.h"
+#include "op-checks.h"
 
-namespace xlam::cpu {
+namespace xlam {
 
 Status expect(bool cond, const char* op, const char* what) {
   if (cond) return Status::Ok();
@@ -35,4 +34,4 @@ Status expect_weight(const Tensor& t, int n_dims, const char* op, const char* wh
   return expect_kind(t, n_dims, is_weight_dtype(t.dtype), op, what, "f32, f16 or bf16");
 }
 
-}  // namespace xlam::cpu
+}  // namespace xlam
