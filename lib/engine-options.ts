@@ -13,12 +13,18 @@ import { parseArgument } from './validate.js';
 export const LoadOptionsSchema = z
   .object({
     /**
-     * Which compute backend runs the model: `'cpu'` (fast paths on every core) or
-     * `'cpu-reference'` (plain reference loops on one thread; slow, for checking results).
+     * Which compute backend runs the model:
+     * - `'auto'`: CUDA when the CUDA library finds an NVIDIA GPU of compute capability 7.5 or
+     *   newer and a driver, else the CPU; `engine.info().backendNote` then says why not CUDA.
+     * - `'cpu'`: fast paths on every core.
+     * - `'cpu-reference'`: plain reference loops on one thread; slow, for checking results.
+     * - `'cuda'`: the GPU, or {@link XlamBackendUnavailableError} saying why not.
+     * - `'cuda-emulated'`: the CUDA kernels run by a CPU emulator of the GPU; very slow, for
+     *   testing the kernels on machines without a GPU (built with the tests).
      * @example `{ backend: 'cpu-reference' }`
-     * @defaultValue `'cpu'`
+     * @defaultValue `'auto'`
      */
-    backend: z.enum(['cpu', 'cpu-reference']).default('cpu'),
+    backend: z.enum(['auto', 'cpu', 'cpu-reference', 'cuda', 'cuda-emulated']).default('auto'),
     /**
      * Threads that compute each forward pass on the CPU backend; 0 uses one per hardware
      * thread.

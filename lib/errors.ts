@@ -61,6 +61,13 @@ export class XlamOutOfMemoryError extends XlamError {}
 /** The native engine failed in a way no input should cause (a bug: please report it). */
 export class XlamInternalError extends XlamError {}
 
+/**
+ * The backend asked for cannot run on this machine: `'cuda'` without an NVIDIA driver, a device
+ * of compute capability 7.5 or newer, or the CUDA library next to the addon. The message says
+ * which. (`backend: 'auto'` falls back to the CPU instead and says why in `engine.info()`.)
+ */
+export class XlamBackendUnavailableError extends XlamError {}
+
 /** The native addon could not be loaded. The message says how to fix it. */
 export class XlamLoadError extends XlamError {}
 
@@ -89,6 +96,7 @@ export function fromNative(err: unknown): unknown {
     case 'ENGINE_CLOSED': return new XlamEngineClosedError(code, e.message);
     case 'ABORTED': return new XlamAbortError(code, e.message);
     case 'OUT_OF_MEMORY': return new XlamOutOfMemoryError(code, e.message);
+    case 'BACKEND_UNAVAILABLE': return new XlamBackendUnavailableError(code, e.message);
     default: return new XlamInternalError(code, e.message);
   }
 }

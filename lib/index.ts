@@ -12,6 +12,7 @@ export {
   XlamEngineClosedError,
   XlamAbortError,
   XlamOutOfMemoryError,
+  XlamBackendUnavailableError,
   XlamInternalError,
   XlamLoadError,
   XlamOverloadedError,

@@ -21,12 +21,22 @@ export interface NativeLoadOptions {
 
 /** The public `EngineInfo`: the model's shape, the backend and the KV cache. */
 export interface NativeEngineInfo {
-  /** The backend running the model: `'cpu'` or `'cpu-reference'`. */
+  /**
+   * The backend running the model: `'cpu'`, `'cpu-reference'`, `'cuda'` or `'cuda-emulated'`
+   * (the CUDA kernels run by the CPU emulator; for tests).
+   */
   backend: string;
+  /**
+   * Why the engine runs on the CPU although `backend: 'auto'` would have preferred CUDA, e.g.
+   * `'CUDA not used: no NVIDIA driver: libcuda.so.1 cannot be loaded'`. Absent when nothing was
+   * passed over.
+   */
+  backendNote?: string;
   /**
    * The kernel set the backend runs: for `'cpu'` the instruction set of its SIMD kernels
    * (`'amx'`, `'avx512'`, `'avx2'` or `'generic'`, the best this CPU has unless the `XLAM_CPU_ISA`
-   * environment variable pins one at load), for `'cpu-reference'` `'reference'`.
+   * environment variable pins one at load), for `'cpu-reference'` `'reference'`, for the CUDA
+   * backends the device's architecture and kernel family (`'sm_90 mma.sync'`).
    */
   kernels: string;
   /** config.json's `model_type`: `'llama'`, `'mistral'`, `'qwen2'` or `'mixtral'`. */

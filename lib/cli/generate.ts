@@ -5,7 +5,7 @@ import { helpText, intFlag, MODEL_FLAG, required, UsageError, type Command } fro
 
 export const generate: Command = {
   usage: `xlam generate --model DIR --prompt-ids 1,2,3 [--max-tokens N] [--top-logprobs K]
-                [--backend cpu|cpu-reference] [--threads N] [--json]`,
+                [--backend auto|cpu|cpu-reference|cuda|cuda-emulated] [--threads N] [--json]`,
   help: helpText(
     'Greedy decoding from prompt token ids (no tokenizer, no template; EOS does not stop it), as Engine.generateTokens.',
     [
@@ -13,7 +13,7 @@ export const generate: Command = {
       ['--prompt-ids IDS', 'the prompt as comma-separated token ids; required'],
       ['--max-tokens N', 'tokens to generate (default 16)'],
       ['--top-logprobs K', 'per generated token, the K most likely tokens with their log-probabilities (default 0)'],
-      ['--backend B', 'cpu (fast paths on all cores) or cpu-reference (plain loops on one thread, for checking) (default cpu)'],
+      ['--backend B', 'auto (CUDA when a usable GPU is present, else cpu), cpu (fast paths on all cores), cpu-reference (plain loops on one thread, for checking), cuda, or cuda-emulated (the CUDA kernels on a CPU emulator, for testing) (default auto)'],
       ['--threads N', 'compute threads; 0: one per hardware thread (default 0)'],
       ['--json', 'print {"tokens", "top_logprobs"} as one JSON line (default: a line of tokens, then a line per step\'s top logprobs)'],
     ],
@@ -40,9 +40,10 @@ export const generate: Command = {
         if (!/^\s*\d+\s*$/.test(s)) throw new UsageError(`--prompt-ids: '${s}' is not a token id`);
         return Number(s);
       });
-    const backend = values.backend ?? 'cpu';
-    if (backend !== 'cpu' && backend !== 'cpu-reference') throw new UsageError('--backend must be cpu or cpu-reference');
-    const engine = await Engine.load(model, { backend, threads: intFlag(values.threads, 'threads', 0) });
+    const backend = values.backend ?? 'auto';
+    const backends = ['auto', 'cpu', 'cpu-reference', 'cuda', 'cuda-emulated'] as const;
+    if (!backends.includes(backend as (typeof backends)[number])) throw new UsageError(`--backend must be one of ${backends.join(', ')}`);
+    const engine = await Engine.load(model, { backend: backend as (typeof backends)[number], threads: intFlag(values.threads, 'threads', 0) });
     try {
       const r = await engine.generateTokens(ids, {
         maxTokens: intFlag(values['max-tokens'], 'max-tokens', 16),

@@ -14,6 +14,7 @@
 #include "../cpu/cpu-register.h"
 #include "../src/backend-registry.h"
 #include "../src/engine.h"
+#include "backend-select.h"
 #include "convert.h"
 #include "event-channel.h"
 #include "grammar-session.h"
@@ -88,6 +89,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     Napi::Object o = Napi::Object::New(env);
     o.Set("backend", i.backend);
     o.Set("kernels", i.kernels);
+    if (!i.backend_note.empty()) o.Set("backendNote", i.backend_note);
     o.Set("modelType", hp.model_type);
     o.Set("vocabSize", static_cast<double>(hp.n_vocab));
     o.Set("hiddenSize", static_cast<double>(hp.n_embd));
@@ -259,7 +261,8 @@ class LoadWorker : public Napi::AsyncWorker {
       xlam::BackendOptions bo;
       bo.threads = options_.threads;
       bo.priority = options_.compute_priority;
-      XLAM_TRY(xlam::create_backend(options_.backend, bo, &backend));
+      XLAM_TRY(xlam::binding::create_selected_backend(options_.backend, bo, &backend, &options_.backend_note));
+      options_.backend = backend->name();
       std::unique_ptr<xlam::Engine> engine;
       XLAM_TRY(xlam::Engine::load(dir_, options_, std::move(backend), &engine));
       engine_ = std::shared_ptr<xlam::Engine>(std::move(engine));
@@ -353,6 +356,7 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
 
 Napi::Value BackendNames(const Napi::CallbackInfo& info) {
   return xlam::binding::guarded(info.Env(), "backendNames", [&]() -> Napi::Value {
+    xlam::binding::ensure_library_backends();
     std::vector<std::string> names = xlam::backend_names();
     Napi::Array a = Napi::Array::New(info.Env(), names.size());
     for (size_t i = 0; i < names.size(); ++i) a.Set(static_cast<uint32_t>(i), names[i]);

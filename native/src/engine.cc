@@ -74,6 +74,7 @@ EngineInfo Engine::info() const {
   EngineInfo i;
   i.backend = backend_->name();
   i.kernels = backend_->kernels();
+  i.backend_note = options_.backend_note;
   i.hparams = model_->hparams();
   i.weights = model_->weight_stats();
   i.kv_cache_tokens = cache_->capacity_tokens();

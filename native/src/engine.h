@@ -24,7 +24,10 @@
 namespace xlam {
 
 struct EngineOptions {
-  std::string backend = "cpu";   // "cpu" or "cpu-reference"
+  std::string backend = "cpu";   // a registered backend: "cpu", "cpu-reference", "cuda", "cuda-emulated"
+  // Why the engine runs on this backend rather than a faster one (automatic selection on a
+  // machine where CUDA cannot run); reported by info().
+  std::string backend_note;
   int threads = 0;               // 0: all cores
   int64_t block_size = 16;       // tokens per KV block
   int64_t kv_cache_tokens = 0;   // 0: min(max_position_embeddings, 4096)
@@ -36,6 +39,7 @@ struct EngineOptions {
 struct EngineInfo {
   std::string backend;
   std::string kernels;  // the backend's kernel set
+  std::string backend_note;  // EngineOptions::backend_note
   int threads = 0;
   Hparams hparams;
   WeightStats weights;

@@ -28,6 +28,7 @@ const char* code_name(Code code) {
     case Code::kOutOfMemory: return "OUT_OF_MEMORY";
     case Code::kContextOverflow: return "CONTEXT_OVERFLOW";
     case Code::kEngineClosed: return "ENGINE_CLOSED";
+    case Code::kBackendUnavailable: return "BACKEND_UNAVAILABLE";
     case Code::kInternal: return "INTERNAL";
   }
   return "INTERNAL";

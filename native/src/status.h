@@ -36,6 +36,7 @@ enum class Code {
   kOutOfMemory,        // OUT_OF_MEMORY
   kContextOverflow,    // CONTEXT_OVERFLOW: the sequence would exceed the context or the KV pool
   kEngineClosed,       // ENGINE_CLOSED: the engine was closed before the request finished
+  kBackendUnavailable, // BACKEND_UNAVAILABLE: the backend cannot run here (no GPU, driver, library)
   kInternal,           // INTERNAL
 };
 
