@@ -3,13 +3,16 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
 
 #include "../../native/tests/check.h"
+#if defined(CUDA_EMU)
 #include "../emu/api.h"
+#endif
 
 namespace xlam::cuda_test {
 
@@ -18,12 +21,22 @@ constexpr size_t kGuard = 64;          // bytes on each side of every device ten
 constexpr unsigned char kGuardByte = 0xA5;
 }  // namespace
 
+#if defined(CUDA_EMU)
 const std::vector<std::string>& schedules() {
   static const std::vector<std::string> s = {"forward", "reverse", "random:12345"};
   return s;
 }
 
 bool use_schedule(const std::string& name) { return cuda_emu::set_schedule(name.c_str()); }
+#else
+// On a GPU (npm run test:gpu) the hardware schedules; each test runs once.
+const std::vector<std::string>& schedules() {
+  static const std::vector<std::string> s = {"device"};
+  return s;
+}
+
+bool use_schedule(const std::string& name) { return name == "device"; }
+#endif
 
 DevTensor::DevTensor(DevTensor&& o) noexcept : t(o.t), base(o.base), guard(o.guard) { o.base = nullptr; }
 DevTensor& DevTensor::operator=(DevTensor&& o) noexcept {
@@ -166,7 +179,12 @@ Ctx::Ctx(int cc, bool batch_invariant) {
   ctx.cc = cc;
   ctx.batch_invariant = batch_invariant;
   cudaDeviceProp prop{};
-  ctx.n_sms = cudaGetDeviceProperties(&prop, 0) == cudaSuccess ? prop.multiProcessorCount : 1;
+  const bool have = cudaGetDeviceProperties(&prop, 0) == cudaSuccess;
+  ctx.n_sms = have ? prop.multiProcessorCount : 1;
+#if !defined(CUDA_EMU)
+  // A real device runs only the kernels its architecture has (cc 80 asked on an sm_75: SIMT).
+  if (have) ctx.cc = std::min(cc, prop.major * 10 + prop.minor);
+#endif
   ctx.workspace = &ws;
 }
 

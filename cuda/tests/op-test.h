@@ -19,8 +19,9 @@
 
 namespace xlam::cuda_test {
 
-// The emulator's schedules every kernel test runs under.
-const std::vector<std::string>& schedules();  // {"forward", "reverse", "random:12345"}
+// The emulator's schedules every kernel test runs under: {"forward", "reverse", "random:12345"};
+// on a real GPU (npm run test:gpu) {"device"}.
+const std::vector<std::string>& schedules();
 // Select a schedule by name (cuda_emu::set_schedule); false if the emulator refuses it.
 bool use_schedule(const std::string& name);
 
