@@ -10,6 +10,8 @@
  * ```
  */
 
+import { debuglog } from 'node:util';
+
 import { fromNative, XlamAbortError, XlamEngineClosedError, XlamInvalidArgumentError, XlamOverloadedError } from './errors.js';
 import { toByteGrammar, type ByteGrammar } from './grammar/bytes.js';
 import { compileGrammar } from './grammar/compile.js';
@@ -103,6 +105,9 @@ export interface RenderedPrompt {
  * Cancels the request of a stream whose iterator was dropped unfinished and garbage-collected
  * (a paused request would otherwise keep its KV blocks for good).
  */
+/** `NODE_DEBUG=xlam`: which backend each load chose, and why not CUDA when it was passed over. */
+const debug = debuglog('xlam');
+
 const abandonedStreams = new FinalizationRegistry<() => void>((cancel) => cancel());
 
 /** Stream events buffered before the request is paused (backpressure), and resumed below. */
@@ -202,6 +207,8 @@ export class Engine {
       throw fromNative(err);
     }
     const engine = new Engine(handle, path, opts.maxSequences + maxQueuedRequests, { budget: resolveBudget(templateBudget), trustRequestTemplates });
+    const { backend, backendNote } = handle.info();
+    debug('loaded %s on %s%s', path, backend, backendNote ? ` (${backendNote})` : '');
     // The chat template is code from the folder: parse it now, so a broken one fails the load.
     try {
       (await engine.promptRenderer()).template.compileAll();
