@@ -1,0 +1,61 @@
+// Switch cost: a kernel that only synchronises, timed per context switch (README figure).
+// Prints the figures; fails only if a switch costs more than 2 us (something badly wrong).
+#include <chrono>
+
+#include "../../common/gpu-compat.h"
+#include "emu-test.h"
+
+namespace {
+
+__global__ void barrier_loop(int iters, int* sink) {
+  int v = 0;
+  for (int i = 0; i < iters; ++i) {
+    v += i;
+    __syncthreads();
+  }
+  if (v == -1) *sink = v;
+}
+
+__global__ void shuffle_loop(int iters, int* sink) {
+  int v = threadIdx.x;
+  for (int i = 0; i < iters; ++i) v += __shfl_xor_sync(0xffffffffu, v, i & 31);
+  if (v == -1) *sink = v;
+}
+
+__global__ void empty_kernel() {}
+
+template <class F>
+double ns_per_switch(F run) {
+  cuda_emu::reset_stats();
+  const auto t0 = std::chrono::steady_clock::now();
+  run();
+  const auto t1 = std::chrono::steady_clock::now();
+  const double ns = std::chrono::duration<double, std::nano>(t1 - t0).count();
+  return ns / static_cast<double>(cuda_emu::stats().switches);
+}
+
+TEST_CASE("emu-bench: context switch cost") {
+  CHECK(cuda_emu::set_schedule("forward"));
+  emu_test::DevBuf<int> sink(1);
+  for (int threads : {32, 1024}) {
+    const double ns = ns_per_switch([&] {
+      CHECK(gpu::launch(barrier_loop, dim3(1), dim3(threads), 0, nullptr, 1000, sink.p) == cudaSuccess);
+    });
+    std::printf("  __syncthreads x1000, block %4d: %6.1f ns per switch\n", threads, ns);
+    CHECK(ns < 2000);
+  }
+  const double ns = ns_per_switch([&] {
+    CHECK(gpu::launch(shuffle_loop, dim3(1), dim3(256), 0, nullptr, 1000, sink.p) == cudaSuccess);
+  });
+  std::printf("  __shfl_xor_sync x1000, block  256: %6.1f ns per switch\n", ns);
+  CHECK(ns < 2000);
+  for (int threads : {128, 1024}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(gpu::launch(empty_kernel, dim3(200), dim3(threads), 0, nullptr) == cudaSuccess);
+    const auto t1 = std::chrono::steady_clock::now();
+    std::printf("  empty kernel, block %4d: %6.1f us per block\n", threads,
+                std::chrono::duration<double, std::micro>(t1 - t0).count() / 200);
+  }
+}
+
+}  // namespace
