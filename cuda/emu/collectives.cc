@@ -206,7 +206,18 @@ void try_complete(Warp& w, unsigned gi, Fiber* self) {
     for (unsigned l = 0; l < 32; ++l)
       if (moved.arrived >> l & 1u) s.fibers[w.fiber[l]].group = static_cast<int>(gi);
   }
+#if defined(CUDA_EMU_TSAN)
+  // The completing lane reads (and for custom bodies writes) every lane's operands: it acquires
+  // their arrival releases first and releases its own work for the lanes it wakes.
+  void* sync = orders_memory(done.proto->kind)
+                   ? warp_sync_object(static_cast<unsigned>(&w - s.warps.data()), done.id)
+                   : nullptr;
+  if (sync) __tsan_acquire(sync);
   compute(w, done);
+  if (sync) __tsan_release(sync);
+#else
+  compute(w, done);
+#endif
   for (unsigned l = 0; l < 32; ++l) {
     if (!(arrived >> l & 1u)) continue;
     Fiber* x = &s.fibers[w.fiber[l]];
@@ -216,12 +227,6 @@ void try_complete(Warp& w, unsigned gi, Fiber* self) {
 }
 
 }  // namespace
-
-const Group* group_naming(const Warp& w, unsigned lane) {
-  for (unsigned i = 0; i < w.ngroups; ++i)
-    if (w.groups[i].mask >> lane & 1u) return &w.groups[i];
-  return nullptr;
-}
 
 void warp_lane_exited(Warp& w, Fiber* f) {
   (void)f;
@@ -298,15 +303,6 @@ void collective(CollOp& op) {
     break;
   }
   if (gi < 0) {
-    // A lane we name that waits at a block barrier can never come: report now, with both sites.
-    for (unsigned l = 0; l < 32; ++l) {
-      if (!(op.mask >> l & 1u) || w.fiber[l] < 0) continue;
-      const Fiber* x = &s.fibers[w.fiber[l]];
-      if (x->state == State::kBarrier)
-        fail_here("mismatched warp collective in " + who(f) + ": " + lane_desc(f) + " calls " + op.name +
-                  " (mask " + hex(op.mask) + ") at " + site(op.file, op.line) + " but " + lane_desc(x) +
-                  " waits in " + x->what + " at " + site(x->file, x->line));
-    }
     gi = static_cast<int>(w.ngroups++);
     Group& g = w.groups[gi];
     g.mask = op.mask;

@@ -57,3 +57,4 @@
 #include "half-math.h"
 #include "launch.h"
 #include "ptx.h"
+#include "wmma.h"

@@ -140,8 +140,6 @@ std::string site(const char* file, int line);
 void resolve_activemask(Warp& w);
 // A thread exited: pending groups of its warp may complete (collectives.cc).
 void warp_lane_exited(Warp& w, Fiber* f);
-// The warp collective group (if any) of `w` whose mask names `lane` (collectives.cc).
-const Group* group_naming(const Warp& w, unsigned lane);
 // Runs the kernel body on fiber `f`, then retires it; never returns (scheduler.cc).
 [[noreturn]] void fiber_main(Fiber* f);
 
@@ -169,6 +167,10 @@ int max_dynamic_smem(const void* kernel);  // 48 KiB unless raised with cudaFunc
 constexpr size_t kDefaultSmem = 48 * 1024;
 constexpr size_t kOptinSmem = 166912;  // sm_80 sharedMemPerBlockOptin (163 KiB)
 constexpr int kSms = 4;
+
+// --- symbols.cc ------------------------------------------------------------------------------------
+// The demangled name of the function at `addr` (kernels in anonymous namespaces included).
+std::string symbol_name(const void* addr);
 
 // --- stats ----------------------------------------------------------------------------------------------
 extern Stats g_stats;

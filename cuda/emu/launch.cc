@@ -1,8 +1,5 @@
 // Kernel launches: validation (limits, dynamic shared memory opt-in, pointer arguments), block
 // order, shared-memory poisoning, and the result of the launch (CUDA-EMULATION.md §1.3).
-#include <cxxabi.h>
-#include <dlfcn.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -54,20 +51,6 @@ __attribute__((no_sanitize_address)) void poison_static_smem() {
 #else
   std::memset(p, 0xff, static_cast<size_t>(end - p));
 #endif
-}
-
-std::string kernel_name(const void* kernel) {
-  Dl_info info;
-  if (dladdr(kernel, &info) && info.dli_sname) {
-    int status = 0;
-    char* d = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
-    std::string name = status == 0 && d ? d : info.dli_sname;
-    std::free(d);
-    return name;
-  }
-  char b[32];
-  std::snprintf(b, sizeof b, "%p", kernel);
-  return b;
 }
 
 std::string dims(dim3 d) {
@@ -132,7 +115,7 @@ cudaError_t launch(const LaunchDesc& d) {
     std::fprintf(stderr, "cuda-emu: kernel launch from inside a kernel (dynamic parallelism) is not emulated\n");
     std::abort();
   }
-  const std::string name = kernel_name(d.kernel);
+  const std::string name = symbol_name(d.kernel);
   if (cudaError_t e = validate(d, name)) return e;
 
   std::lock_guard<std::mutex> lock(launch_mutex());

@@ -213,12 +213,9 @@ cudaError_t set_error(cudaError_t err, const std::string& msg) {
   return err;
 }
 
-bool abort_on_error() {
-  static const bool on = [] {
-    const char* e = std::getenv("CUDA_EMU_ABORT");
-    return e && *e && std::strcmp(e, "0") != 0;
-  }();
-  return on;
+bool abort_on_error() {  // read at every error: tests may set it in a forked child
+  const char* e = std::getenv("CUDA_EMU_ABORT");
+  return e && *e && std::strcmp(e, "0") != 0;
 }
 
 int max_dynamic_smem(const void* kernel) {

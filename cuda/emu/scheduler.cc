@@ -222,6 +222,21 @@ std::string deadlock_message() {
          site(x->file, x->line);
   }
   if (s.n_exited) m += "\n  (" + std::to_string(s.n_exited) + " thread(s) exited)";
+  // Why: warp collectives that wait for lanes parked elsewhere.
+  for (unsigned wi = 0; wi < s.warps.size(); ++wi) {
+    const Warp& w = s.warps[wi];
+    for (unsigned gi = 0; gi < w.ngroups; ++gi) {
+      const Group& g = w.groups[gi];
+      const unsigned missing = g.mask & w.present & ~w.exited & ~g.arrived;
+      if (!missing) continue;
+      const Fiber& x = s.fibers[w.fiber[__builtin_ctz(missing)]];
+      char mask[64];
+      std::snprintf(mask, sizeof mask, "0x%08x (mask 0x%08x)", g.arrived, g.mask);
+      m += "\n  warp " + std::to_string(wi) + ": lanes " + mask + " wait in " + g.proto->name + " at " +
+           site(g.proto->file, g.proto->line) + " for lane " + std::to_string(x.lane) + ", which waits in " +
+           (x.what ? x.what : "?") + " at " + site(x.file, x.line);
+    }
+  }
   return m;
 }
 
@@ -423,18 +438,14 @@ int barrier(int op, int pred, const char* file, int line) {
   }
   static const char* const names[] = {"__syncthreads", "__syncthreads_count", "__syncthreads_and",
                                       "__syncthreads_or"};
-  if (s.bar_waiting > 0 && (s.bar_line != line || std::strcmp(s.bar_file, file) != 0 || s.bar_op != op)) {
+  if (s.bar_waiting > 0 &&
+      (s.bar_line != line || (s.bar_file != file && std::strcmp(s.bar_file, file) != 0) || s.bar_op != op)) {
     const Fiber& other = s.fibers[s.bar_tid];
     fail_here("divergent barrier in " + who(f) + ": it waits in " + names[op] + " at " + site(file, line) +
               " but thread (" + std::to_string(other.tid.x) + "," + std::to_string(other.tid.y) + "," +
               std::to_string(other.tid.z) + ") waits in " + names[s.bar_op] + " at " + site(s.bar_file, s.bar_line));
   }
   Warp& w = s.warps[f->warp];
-  if (const Group* g = group_naming(w, f->lane)) {
-    fail_here("mismatched warp collective in " + who(f) + ": it waits in " + names[op] + " at " + site(file, line) +
-              " while lanes of its warp wait for it in " + g->proto->name + " at " +
-              site(g->proto->file, g->proto->line));
-  }
   if (s.bar_waiting == 0) {
     s.bar_file = file;
     s.bar_line = line;
