@@ -75,8 +75,12 @@ int shuffle_source(Coll kind, unsigned lane, int b, int width) {
   return pval ? j : -1;
 }
 
+// Word loops rather than memcmp/memcpy calls: TSan intercepts those even in this uninstrumented
+// file and would see one fiber reading another's operands.
 bool same_value(const CollOp* a, const CollOp* b) {
-  return std::memcmp(a->in, b->in, sizeof(uint32_t) * a->nwords) == 0;
+  for (unsigned i = 0; i < a->nwords; ++i)
+    if (a->in[i] != b->in[i]) return false;
+  return true;
 }
 
 // Computes the results of a complete group: `lanes` arrived, each with its CollOp.
@@ -96,10 +100,7 @@ void compute(Warp& w, Group& g) {
         if (!ops[l]) continue;
         const int j = shuffle_source(kind, l, ops[l]->b, ops[l]->width);
         const CollOp* src = j < 0 ? ops[l] : ops[j];
-        if (src)
-          std::memcpy(ops[l]->out, src->in, sizeof ops[l]->out);
-        else
-          std::memset(ops[l]->out, 0xff, sizeof ops[l]->out);  // poison: the source does not take part
+        for (unsigned i = 0; i < 4; ++i) ops[l]->out[i] = src ? src->in[i] : 0xffffffffu;  // poison: no source
       }
       return;
     case Coll::kCustom:

@@ -108,6 +108,9 @@ size_t stack_bytes() {
 
 // A PROT_NONE guard below every stack, large enough that a big frame does not jump over it.
 constexpr size_t kGuardBytes = 64 * 1024;
+#if defined(CUDA_EMU_ASAN)
+constexpr size_t kTopUnpoison = 8 * 1024;  // covers the frames of the entry and fiber_main
+#endif
 
 #if !defined(CUDA_EMU_ASAN) && !defined(CUDA_EMU_TSAN)
 // SIGSEGV in a guard area: a fiber stack overflow. Says so, then lets the default action run.
@@ -214,6 +217,10 @@ void prepare(Fiber* f) {
   sp[4] = f;  // rbx
   sp[6] = reinterpret_cast<void*>(&cuda_emu_trampoline);
   f->sp = sp;
+#if defined(CUDA_EMU_ASAN)
+  // fiber_main never returns, so its frame's redzones stay poisoned on a reused stack.
+  ASAN_UNPOISON_MEMORY_REGION(f->stack + f->stack_size - kTopUnpoison, kTopUnpoison);
+#endif
 }
 
 void transfer(Fiber* from, Fiber* to, bool from_exits) {

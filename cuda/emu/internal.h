@@ -141,7 +141,7 @@ void resolve_activemask(Warp& w);
 // A thread exited: pending groups of its warp may complete (collectives.cc).
 void warp_lane_exited(Warp& w, Fiber* f);
 // Runs the kernel body on fiber `f`, then retires it; never returns (scheduler.cc).
-[[noreturn]] void fiber_main(Fiber* f);
+void fiber_main(Fiber* f);  // not [[noreturn]]: ASan would unpoison the stack before each call
 
 // Thrown through kernel frames to unwind a failed block; caught at the fiber's entry.
 struct Unwind {};

@@ -17,12 +17,19 @@ __global__ void barrier_loop(int iters, int* sink) {
 }
 
 __global__ void shuffle_loop(int iters, int* sink) {
-  int v = threadIdx.x;
+  unsigned v = threadIdx.x;
   for (int i = 0; i < iters; ++i) v += __shfl_xor_sync(0xffffffffu, v, i & 31);
-  if (v == -1) *sink = v;
+  if (v == 1) *sink = static_cast<int>(v);
 }
 
 __global__ void empty_kernel() {}
+
+// Sanity bound on a switch; TSan's vector clocks grow with the block (microseconds per switch).
+#if defined(__SANITIZE_THREAD__)
+constexpr double kMaxNs = 1e6;
+#else
+constexpr double kMaxNs = 2000;
+#endif
 
 template <class F>
 double ns_per_switch(F run) {
@@ -42,13 +49,13 @@ TEST_CASE("emu-bench: context switch cost") {
       CHECK(gpu::launch(barrier_loop, dim3(1), dim3(threads), 0, nullptr, 1000, sink.p) == cudaSuccess);
     });
     std::printf("  __syncthreads x1000, block %4d: %6.1f ns per switch\n", threads, ns);
-    CHECK(ns < 2000);
+    CHECK(ns < kMaxNs);
   }
   const double ns = ns_per_switch([&] {
     CHECK(gpu::launch(shuffle_loop, dim3(1), dim3(256), 0, nullptr, 1000, sink.p) == cudaSuccess);
   });
   std::printf("  __shfl_xor_sync x1000, block  256: %6.1f ns per switch\n", ns);
-  CHECK(ns < 2000);
+  CHECK(ns < kMaxNs);
   for (int threads : {128, 1024}) {
     const auto t0 = std::chrono::steady_clock::now();
     CHECK(gpu::launch(empty_kernel, dim3(200), dim3(threads), 0, nullptr) == cudaSuccess);
