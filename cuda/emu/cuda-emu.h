@@ -34,6 +34,9 @@
 
 #include "api.h"
 
+// `#pragma unroll` is CUDA; g++ would warn about it in every kernel file.
+#pragma GCC diagnostic ignored "-Wunknown-pragmas"
+
 #define __global__
 #define __device__
 #define __host__
