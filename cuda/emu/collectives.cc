@@ -227,6 +227,29 @@ void try_complete(Warp& w, unsigned gi, Fiber* self) {
   }
 }
 
+// Reports, out of line: the hot path keeps a small frame (ASan poisons every frame's redzones).
+[[noreturn]] __attribute__((noinline, cold)) void mask_without_caller(Fiber* f, const CollOp& op) {
+  fail_here(who(f) + " at " + site(op.file, op.line) + ": " + op.name + " with mask " + hex(op.mask) +
+            " that does not include the calling lane " + std::to_string(f->lane));
+}
+
+[[noreturn]] __attribute__((noinline, cold)) void bad_width(Fiber* f, const CollOp& op) {
+  fail_here(who(f) + " at " + site(op.file, op.line) + ": " + op.name + " with width " + std::to_string(op.width) +
+            " (must be a power of 2 from 1 to 32)");
+}
+
+[[noreturn]] __attribute__((noinline, cold)) void mismatched(Fiber* f, const CollOp& op, const Warp& w,
+                                                             const Group& g) {
+  Sched& s = sched();
+  const CollOp* p = g.proto;
+  const Fiber* first = &s.fibers[w.fiber[__builtin_ctz(g.arrived)]];
+  fail_here("mismatched warp collective in " + who(f) + ": " + lane_desc(f) + " calls " + op.name + " (mask " +
+            hex(op.mask) + (is_shuffle(op.kind) ? ", width " + std::to_string(op.width) : std::string()) + ") at " +
+            site(op.file, op.line) + " but " + lane_desc(first) + " waits in " + p->name + " (mask " + hex(g.mask) +
+            (is_shuffle(p->kind) ? ", width " + std::to_string(p->width) : std::string()) + ") at " +
+            site(p->file, p->line));
+}
+
 }  // namespace
 
 void warp_lane_exited(Warp& w, Fiber* f) {
@@ -279,12 +302,8 @@ void collective(CollOp& op) {
   }
   Warp& w = s.warps[f->warp];
   const unsigned bit = 1u << f->lane;
-  if (!(op.mask & bit))
-    fail_here(who(f) + " at " + site(op.file, op.line) + ": " + op.name + " with mask " + hex(op.mask) +
-              " that does not include the calling lane " + std::to_string(f->lane));
-  if (is_shuffle(op.kind) && (op.width < 1 || op.width > 32 || (op.width & (op.width - 1)) != 0))
-    fail_here(who(f) + " at " + site(op.file, op.line) + ": " + op.name + " with width " + std::to_string(op.width) +
-              " (must be a power of 2 from 1 to 32)");
+  if (!(op.mask & bit)) mask_without_caller(f, op);
+  if (is_shuffle(op.kind) && (op.width < 1 || op.width > 32 || (op.width & (op.width - 1)) != 0)) bad_width(f, op);
   // Join the group whose mask overlaps ours, or open one.
   int gi = -1;
   for (unsigned i = 0; i < w.ngroups; ++i) {
@@ -293,12 +312,7 @@ void collective(CollOp& op) {
     const CollOp* p = g.proto;
     if (g.mask != op.mask || p->kind != op.kind || p->custom != op.custom || p->nwords != op.nwords ||
         (is_shuffle(op.kind) && p->width != op.width)) {
-      const Fiber* first = &s.fibers[w.fiber[__builtin_ctz(g.arrived)]];
-      fail_here("mismatched warp collective in " + who(f) + ": " + lane_desc(f) + " calls " + op.name + " (mask " +
-                hex(op.mask) + (is_shuffle(op.kind) ? ", width " + std::to_string(op.width) : std::string()) +
-                ") at " + site(op.file, op.line) + " but " + lane_desc(first) + " waits in " + p->name + " (mask " +
-                hex(g.mask) + (is_shuffle(p->kind) ? ", width " + std::to_string(p->width) : std::string()) +
-                ") at " + site(p->file, p->line));
+      mismatched(f, op, w, g);
     }
     gi = static_cast<int>(i);
     break;

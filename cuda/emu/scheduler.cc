@@ -418,6 +418,28 @@ void reset_stats() { g_stats = Stats{}; }
 
 namespace detail {
 
+const char* const kBarrierNames[] = {"__syncthreads", "__syncthreads_count", "__syncthreads_and",
+                                     "__syncthreads_or"};
+
+// Reports are built out of line: the hot paths keep small frames (ASan poisons every frame's
+// redzones on entry, so string temporaries there cost on every call).
+[[noreturn]] __attribute__((noinline, cold)) static void divergent_barrier(Fiber* f, int op, const char* file,
+                                                                           int line) {
+  Sched& s = sched();
+  const Fiber& other = s.fibers[s.bar_tid];
+  fail_here("divergent barrier in " + who(f) + ": it waits in " + kBarrierNames[op] + " at " + site(file, line) +
+            " but thread (" + std::to_string(other.tid.x) + "," + std::to_string(other.tid.y) + "," +
+            std::to_string(other.tid.z) + ") waits in " + kBarrierNames[s.bar_op] + " at " +
+            site(s.bar_file, s.bar_line));
+}
+
+[[noreturn]] __attribute__((noinline, cold)) static void endless_spin(Fiber* f, const char* why, const char* file,
+                                                                      int line) {
+  fail_here(who(f) + " spins forever at " + site(file, line) + " (" + std::to_string(kSpinLimit) + " " + why +
+            " without progress by any thread of the block). Blocks run one at a time here, so a wait for "
+            "another block never ends");
+}
+
 // Called from kernel code only: anything else is a usage error with no kernel to unwind.
 static Fiber* kernel_fiber(const char* what) {
   Sched& s = sched();
@@ -436,15 +458,9 @@ int barrier(int op, int pred, const char* file, int line) {
     if (!std::uncaught_exceptions()) throw Unwind{};
     return 0;
   }
-  static const char* const names[] = {"__syncthreads", "__syncthreads_count", "__syncthreads_and",
-                                      "__syncthreads_or"};
   if (s.bar_waiting > 0 &&
-      (s.bar_line != line || (s.bar_file != file && std::strcmp(s.bar_file, file) != 0) || s.bar_op != op)) {
-    const Fiber& other = s.fibers[s.bar_tid];
-    fail_here("divergent barrier in " + who(f) + ": it waits in " + names[op] + " at " + site(file, line) +
-              " but thread (" + std::to_string(other.tid.x) + "," + std::to_string(other.tid.y) + "," +
-              std::to_string(other.tid.z) + ") waits in " + names[s.bar_op] + " at " + site(s.bar_file, s.bar_line));
-  }
+      (s.bar_line != line || (s.bar_file != file && std::strcmp(s.bar_file, file) != 0) || s.bar_op != op))
+    divergent_barrier(f, op, file, line);
   Warp& w = s.warps[f->warp];
   if (s.bar_waiting == 0) {
     s.bar_file = file;
@@ -469,7 +485,7 @@ int barrier(int op, int pred, const char* file, int line) {
     run_next(f, true);
   } else {
     f->state = State::kBarrier;
-    f->what = names[op];
+    f->what = kBarrierNames[op];
     f->file = file;
     f->line = line;
     f->bar_gen = gen;
@@ -495,10 +511,7 @@ void yield(const char* why, const char* file, int line) {
     if (!std::uncaught_exceptions()) throw Unwind{};
     return;
   }
-  if (++s.spins > kSpinLimit)
-    fail_here(who(f) + " spins forever at " + site(file, line) + " (" + std::to_string(kSpinLimit) + " " + why +
-              " without progress by any thread of the block). Blocks run one at a time here, so a wait for "
-              "another block never ends");
+  if (++s.spins > kSpinLimit) endless_spin(f, why, file, line);
   run_next(f, false);
 }
 

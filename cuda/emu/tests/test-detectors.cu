@@ -43,7 +43,7 @@ void expect_healthy() {
 }
 
 // BUG: no __syncthreads() between writing s[t] and reading s[t - 1].
-__global__ void missing_barrier(const float* in, float* out) {
+[[maybe_unused]] __global__ void missing_barrier(const float* in, float* out) {
   __shared__ float s[256];
   const int t = threadIdx.x;
   s[t] = in[t];
@@ -255,13 +255,13 @@ TEST_CASE("emu-detect: dynamic shared memory above 48 KiB needs the opt-in") {
 }
 
 // BUG: i <= n writes one element past the end.
-__global__ void write_past_end(float* out, int n) {
+[[maybe_unused]] __global__ void write_past_end(float* out, int n) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i <= n) out[i] = 1.0f;
 }
 
 // BUG: one float past the dynamic shared memory.
-__global__ void smem_past_end(float* out) {
+[[maybe_unused]] __global__ void smem_past_end(float* out) {
   CUDA_DYNAMIC_SHARED(float, s);
   s[threadIdx.x + 1] = 1.0f;
   __syncthreads();
