@@ -16,7 +16,7 @@ template <bool TC>
 constexpr int kPrefillWarps = TC ? 4 : 2;
 
 template <int HDP, bool TC>
-__global__ void __launch_bounds__(kPrefillWarps<TC> * 32)
+__global__ void __launch_bounds__(kPrefillWarps<TC> * 32, 1)
     attention_prefill_kernel(float* out,                   // f32 [n_tokens, n_heads, head_dim]
                              const float* q,               // f32 [n_tokens, n_heads, head_dim]
                              const float* k_cache,         // f32 [n_blocks, block_size, n_kv_heads, head_dim]
