@@ -160,7 +160,8 @@ __global__ void __launch_bounds__(C::kThreads) gemm_mma_kernel(const GemmArgs ar
         } else {
           uint16_t h[8];
           for (int j = 0; j < 8; ++j) h[j] = kk + j < K ? b_row[i][kk + j] : uint16_t(0);
-          v = make_uint4(gpu::pack2(h[0], h[1]), gpu::pack2(h[2], h[3]), gpu::pack2(h[4], h[5]), gpu::pack2(h[6], h[7]));
+          v = make_uint4(gpu::pack2(h[0], h[1]), gpu::pack2(h[2], h[3]), gpu::pack2(h[4], h[5]),
+                         gpu::pack2(h[6], h[7]));
         }
       }
       rb[i] = v;

@@ -137,7 +137,8 @@ Status moe_experts(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_e
     cudaError_t err = moe_sort(sorted, pos, tiles, ids + t0 * k, static_cast<int>(nc * k), n_experts, tile_rows,
                                max_tiles, ctx.stream);
     up.a = xs + t0 * d;
-    if (err == cudaSuccess) err = mma ? gemm_mma(up, size, max_tiles, ctx.stream) : gemm_simt(up, size, max_tiles, ctx.stream);
+    if (err == cudaSuccess)
+      err = mma ? gemm_mma(up, size, max_tiles, ctx.stream) : gemm_simt(up, size, max_tiles, ctx.stream);
     if (err == cudaSuccess)
       err = mma ? gemm_mma(down, size, max_tiles, ctx.stream) : gemm_simt(down, size, max_tiles, ctx.stream);
     if (err == cudaSuccess)

@@ -32,7 +32,7 @@ __device__ __forceinline__ double block_sum(double v) {
 // ADD: residual += delta first (x is the residual, updated in place). WT: float, gpu::F16, gpu::BF16.
 template <typename WT, bool ADD>
 __global__ void __launch_bounds__(kThreads) rms_norm_kernel(float* out,           // f32 [n, d]
-                                                            float* x,             // f32 [n, d] (ADD: residual, in place)
+                                                            float* x,             // f32 [n, d]; ADD: residual, in place
                                                             const float* delta,   // f32 [n, d] (ADD) or nullptr
                                                             const WT* weight,     // WT [d]
                                                             int64_t d, float eps) {
@@ -50,7 +50,8 @@ __global__ void __launch_bounds__(kThreads) rms_norm_kernel(float* out,         
   ss = block_sum(ss);
   const float inv = static_cast<float>(1.0 / sqrt(ss / static_cast<double>(d) + static_cast<double>(eps)));
   float* o = out + row * d;
-  for (int64_t c = threadIdx.x; c < d; c += kThreads) o[c] = gpu::mul_rn(gpu::to_f32(weight[c]), gpu::mul_rn(xr[c], inv));
+  for (int64_t c = threadIdx.x; c < d; c += kThreads)
+    o[c] = gpu::mul_rn(gpu::to_f32(weight[c]), gpu::mul_rn(xr[c], inv));
 }
 
 template <bool ADD>

@@ -25,7 +25,9 @@ __host__ __device__ __forceinline__ float f32_from_bits(uint32_t u) {
 }
 
 // bf16 bits -> f32 (exact).
-__host__ __device__ __forceinline__ float bf16_to_f32(uint16_t h) { return f32_from_bits(static_cast<uint32_t>(h) << 16); }
+__host__ __device__ __forceinline__ float bf16_to_f32(uint16_t h) {
+  return f32_from_bits(static_cast<uint32_t>(h) << 16);
+}
 
 // f32 -> bf16 bits, round to nearest even, NaN kept quiet (as __float2bfloat16_rn and cpu::f32_to_bf16).
 __host__ __device__ __forceinline__ uint16_t f32_to_bf16(float f) {

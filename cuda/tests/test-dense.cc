@@ -81,7 +81,8 @@ void check_matmul(Worst& worst, const MatmulCase& mc, int cc, bool invariant, ui
     CHECK_MSG(use_schedule(sched), "schedule %s refused", sched.c_str());
     const std::string what = shape_name("matmul", mc.m, mc.k, mc.n, mc.w, mc.bias, cc, invariant, sched, seed);
     Ctx c(cc, invariant);
-    DevTensor dx = dev_f32({mc.m, mc.k}, x), dw = dev_weight(mc.w, {mc.n, mc.k}, w), db = dev_weight(mc.bias_type, {mc.n}, b);
+    DevTensor dx = dev_f32({mc.m, mc.k}, x), dw = dev_weight(mc.w, {mc.n, mc.k}, w);
+    DevTensor db = dev_weight(mc.bias_type, {mc.n}, b);
     DevTensor dout = dev(DType::kF32, {mc.m, mc.n});
     expect_ok(cuda::matmul(c.ctx, dout.t, dx.t, dw.t, mc.bias ? &db.t : nullptr), what);
     const char* path = !invariant && mc.m <= 8 ? "gemv" : cc >= 80 && mc.w != DType::kF32 ? "mma" : "simt";
@@ -141,7 +142,8 @@ TEST_CASE("dense: matmul batch invariance, bitwise: rows alone, in batches of 3 
         const std::vector<float> alone = run({r});
         CHECK_MSG(bitwise_equal(alone.data(), full.data() + r * n, n), "%s: row %d alone != in 113", what.c_str(), r);
         const std::vector<float> three = run({(r + 7) % 113, r, (r + 50) % 113});
-        CHECK_MSG(bitwise_equal(three.data() + n, full.data() + r * n, n), "%s: row %d in 3 != in 113", what.c_str(), r);
+        CHECK_MSG(bitwise_equal(three.data() + n, full.data() + r * n, n), "%s: row %d in 3 != in 113", what.c_str(),
+                  r);
       }
     }
 }
@@ -235,8 +237,8 @@ TEST_CASE("dense: embedding and get_rows with ids out of range (-1, n, INT_MIN, 
               std::memcpy(&want, &bits, 4);
             }
           }
-          CHECK_MSG(got[i * d + j] == want, "%s: [%lld, %lld] = %g, expected %g", what.c_str(), static_cast<long long>(i),
-                    static_cast<long long>(j), got[i * d + j], want);
+          CHECK_MSG(got[i * d + j] == want, "%s: [%lld, %lld] = %g, expected %g", what.c_str(),
+                    static_cast<long long>(i), static_cast<long long>(j), got[i * d + j], want);
         }
       expect_guards({&dt, &di, &dout}, what);
     }
@@ -274,7 +276,8 @@ TEST_CASE("dense: rms_norm and add_rms_norm, 1/3/113 rows x d 72/113/4100, weigh
           expect_ok(cuda::rms_norm(c.ctx, dout.t, dx.t, dw.t, eps), what);
           worst.close(read_f32(dout), ref_norm, kBoundNorm, what, std::string("rms_norm w=") + dtype_name(wt));
           expect_ok(cuda::add_rms_norm(c.ctx, dout.t, dx.t, dd.t, dw.t, eps), "add_" + what);
-          worst.close(read_f32(dout), ref_add, kBoundNorm, "add_" + what, std::string("add_rms_norm w=") + dtype_name(wt));
+          worst.close(read_f32(dout), ref_add, kBoundNorm, "add_" + what,
+                      std::string("add_rms_norm w=") + dtype_name(wt));
           expect_close(read_f32(dx), ref_res, 0.0, "add_" + what + " residual");
           expect_guards({&dx, &dd, &dw, &dout}, what);
         }

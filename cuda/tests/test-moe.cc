@@ -93,7 +93,8 @@ TEST_CASE("moe: moe_route 1/3/113 tokens x {8 experts top-1, top-2, top-8; 4 exp
         Tensor rw = o.f32({n, cs.k}, std::vector<float>(static_cast<size_t>(n * cs.k)));
         CHECK(o.be.moe_route(rids, rw, o.f32({n, cs.n_exp}, lg)).ok());
         char buf[160];
-        std::snprintf(buf, sizeof buf, "moe_route n%lld experts%lld top%lld sched=%s seed=%u", static_cast<long long>(n),
+        std::snprintf(buf, sizeof buf, "moe_route n%lld experts%lld top%lld sched=%s seed=%u",
+                      static_cast<long long>(n),
                       static_cast<long long>(cs.n_exp), static_cast<long long>(cs.k), sched.c_str(),
                       71 + static_cast<unsigned>(n));
         Ctx c(80);
@@ -139,11 +140,11 @@ TEST_CASE("moe: moe_sort, stable and padded: 1/6/226/601 entries x 8/4 experts x
                         sched.c_str(), 87 + n + n_exp + tile_rows);
           DevTensor di = dev_i32({n}, ids), ds = dev(DType::kI32, {static_cast<int64_t>(sorted.size())});
           DevTensor dp = dev(DType::kI32, {n}), dt = dev(DType::kI32, {max_tiles});
-          expect_ok(cuda::launch_status(cuda::moe_sort(static_cast<int32_t*>(ds.t.data), static_cast<int32_t*>(dp.t.data),
-                                           static_cast<int32_t*>(dt.t.data), static_cast<const int32_t*>(di.t.data), n,
-                                           n_exp, tile_rows, max_tiles, nullptr),
-                                  "moe_sort"),
-                    what);
+          const cudaError_t err =
+              cuda::moe_sort(static_cast<int32_t*>(ds.t.data), static_cast<int32_t*>(dp.t.data),
+                             static_cast<int32_t*>(dt.t.data), static_cast<const int32_t*>(di.t.data), n, n_exp,
+                             tile_rows, max_tiles, nullptr);
+          expect_ok(cuda::launch_status(err, "moe_sort"), what);
           expect_equal(read_i32(ds), sorted, std::string(what) + " sorted");
           expect_equal(read_i32(dp), pos, std::string(what) + " pos");
           expect_equal(read_i32(dt), tiles, std::string(what) + " tile experts");
@@ -230,7 +231,8 @@ std::string moe_name(const MoeCase& mc, int cc, const std::string& sched, uint32
   char buf[200];
   std::snprintf(buf, sizeof buf, "moe_experts n%lld d%lld ff%lld experts%lld top%lld w=%s cc%d sched=%s seed=%u",
                 static_cast<long long>(mc.n), static_cast<long long>(mc.d), static_cast<long long>(mc.ff),
-                static_cast<long long>(mc.n_exp), static_cast<long long>(mc.k), dtype_name(mc.w), cc, sched.c_str(), seed);
+                static_cast<long long>(mc.n_exp), static_cast<long long>(mc.k), dtype_name(mc.w), cc, sched.c_str(),
+                seed);
   return buf;
 }
 
@@ -343,7 +345,8 @@ TEST_CASE("moe: route then experts, 113 tokens, 8 experts top-2, d72 ff200, w bf
     const std::string what = moe_name(mc, 80, sched, 84) + " routed";
     Ctx c(80);
     DevExperts ex(mc, m);
-    DevTensor dl = dev_f32({mc.n, mc.n_exp}, lg), di = dev(DType::kI32, {mc.n, mc.k}), dw = dev(DType::kF32, {mc.n, mc.k});
+    DevTensor dl = dev_f32({mc.n, mc.n_exp}, lg), di = dev(DType::kI32, {mc.n, mc.k});
+    DevTensor dw = dev(DType::kF32, {mc.n, mc.k});
     DevTensor dx = dev_f32({mc.n, mc.d}, m.x), dout = dev(DType::kF32, {mc.n, mc.d});
     expect_ok(cuda::moe_route(c.ctx, di.t, dw.t, dl.t), what);
     expect_equal(read_i32(di), m.ids, what);
