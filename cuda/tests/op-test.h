@@ -68,7 +68,7 @@ std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f);
 
 // A CUDA context over the emulated device with its own workspace.
 struct Ctx {
-  Workspace ws;
+  cuda::Workspace ws;
   cuda::Context ctx;
   explicit Ctx(int cc = 80, bool batch_invariant = true);
 };
