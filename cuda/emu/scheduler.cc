@@ -321,6 +321,9 @@ void fiber_main(Fiber* f) {
   }
 #if defined(CUDA_EMU_TSAN)
   __tsan_release(&g_exit_sync);
+  // An exited thread counts as arrived at every later barrier: its writes are visible after them.
+  __tsan_release(&g_bar_sync[0]);
+  __tsan_release(&g_bar_sync[1]);
 #endif
   retire(f);
   Fiber* next = s.failed ? unwind_next(f) : pick(f, false);

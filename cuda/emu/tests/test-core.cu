@@ -226,4 +226,37 @@ TEST_CASE("emu-core: spin lock inside a block makes progress") {
   }
 }
 
+// printf from device code is the host's: ordered thread by thread, block by block.
+__global__ void printing(int* out) {
+  out[blockIdx.x * blockDim.x + threadIdx.x] =
+      printf("  kernel printf: block %u thread %u\n", blockIdx.x, threadIdx.x);
+}
+
+TEST_CASE("emu-core: printf in a kernel") {
+  CHECK(cuda_emu::set_schedule("forward"));
+  DevBuf<int> out(4);
+  CHECK(gpu::launch(printing, dim3(2), dim3(2), 0, nullptr, out.p) == cudaSuccess);
+  std::fflush(stdout);
+  const auto h = out.get();
+  for (unsigned i = 0; i < 4; ++i)
+    CHECK(h[i] == std::snprintf(nullptr, 0, "  kernel printf: block %u thread %u\n", i / 2, i % 2));
+}
+
+TEST_CASE("emu-core: round-robin interleaving (+rr) runs the same kernels") {
+  const int n = 5000;
+  std::vector<float> x(n, 1.0f);
+  DevBuf<float> dx(x);
+  for (const char* sch : {"forward+rr", "reverse+rr", "random:7+rr"}) {
+    CHECK(cuda_emu::set_schedule(sch));
+    DevBuf<float> partial(4), total(1);
+    total.fill(0);
+    CHECK(gpu::launch(block_sum<128>, dim3(4), dim3(128), 0, nullptr, dx.p, partial.p, total.p, n) == cudaSuccess);
+    CHECK_MSG(total.get()[0] == static_cast<float>(n), "%s: %g", sch, total.get()[0]);
+    DevBuf<int> out(5);
+    CHECK(gpu::launch(barrier_reductions, dim3(1), dim3(100), 0, nullptr, out.p) == cudaSuccess);
+    CHECK(out.get()[0] == 34);
+  }
+  CHECK(cuda_emu::set_schedule("forward"));
+}
+
 }  // namespace

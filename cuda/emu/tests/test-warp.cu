@@ -161,7 +161,10 @@ TEST_CASE("emu-warp: __activemask warp aggregation in a divergent branch") {
   const int n = 999;
   std::vector<int> in(n);
   for (int i = 0; i < n; ++i) in[i] = (i * 7919) % 1000;
-  for (const auto& sch : emu_test::schedules()) {
+  std::vector<std::string> all = emu_test::schedules();
+  all.push_back("forward+rr");
+  all.push_back("random:3+rr");
+  for (const auto& sch : all) {
     CHECK(cuda_emu::set_schedule(sch.c_str()));
     DevBuf<int> din(in), out(n), count(1);
     count.fill(0);
