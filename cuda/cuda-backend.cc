@@ -158,6 +158,12 @@ Status CudaBackend::moe_experts(const Tensor& out, const Tensor& x, const Tensor
                                 const Tensor& expert_weights, const ExpertWeights* experts, int32_t n_experts) {
   XLAM_CUDA_OP(cuda::moe_experts(ctx_, out, x, expert_ids, expert_weights, experts, n_experts));
 }
+Status CudaBackend::apply_token_mask(const Tensor& logits, const Tensor& mask) {
+  XLAM_CUDA_OP(cuda::apply_token_mask(ctx_, logits, mask));
+}
+Status CudaBackend::sample(const Tensor& out, const Tensor& logits, const Tensor& params, const Tensor& rng) {
+  XLAM_CUDA_OP(cuda::sample(ctx_, out, logits, params, rng));
+}
 
 #undef XLAM_CUDA_OP
 

@@ -50,6 +50,8 @@ class CudaBackend final : public Backend {
   Status moe_route(const Tensor& expert_ids, const Tensor& expert_weights, const Tensor& logits) override;
   Status moe_experts(const Tensor& out, const Tensor& x, const Tensor& expert_ids, const Tensor& expert_weights,
                      const ExpertWeights* experts, int32_t n_experts) override;
+  Status apply_token_mask(const Tensor& logits, const Tensor& mask) override;
+  Status sample(const Tensor& out, const Tensor& logits, const Tensor& params, const Tensor& rng) override;
 
   const cudaDeviceProp& device() const { return prop_; }
 

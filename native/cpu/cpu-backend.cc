@@ -137,5 +137,11 @@ Status CpuBackend::moe_experts(const Tensor& out, const Tensor& x, const Tensor&
                                const Tensor& expert_weights, const ExpertWeights* experts, int32_t n_experts) {
   return cpu::moe_experts(ctx_, out, x, expert_ids, expert_weights, experts, n_experts);
 }
+Status CpuBackend::apply_token_mask(const Tensor& logits, const Tensor& mask) {
+  return cpu::apply_token_mask(ctx_, logits, mask);
+}
+Status CpuBackend::sample(const Tensor& out, const Tensor& logits, const Tensor& params, const Tensor& rng) {
+  return cpu::sample(ctx_, out, logits, params, rng);
+}
 
 }  // namespace xlam::cpu

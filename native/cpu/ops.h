@@ -40,5 +40,7 @@ Status moe_route(const Context& ctx, const Tensor& expert_ids, const Tensor& exp
                  const Tensor& logits);
 Status moe_experts(const Context& ctx, const Tensor& out, const Tensor& x, const Tensor& expert_ids,
                    const Tensor& expert_weights, const ExpertWeights* experts, int32_t n_experts);
+Status apply_token_mask(const Context& ctx, const Tensor& logits, const Tensor& mask);
+Status sample(const Context& ctx, const Tensor& out, const Tensor& logits, const Tensor& params, const Tensor& rng);
 
 }  // namespace xlam::cpu

@@ -121,6 +121,30 @@ class Backend {
                              const Tensor& expert_weights,  // f32 [n_tokens, k]
                              const ExpertWeights* experts,  // [n_experts]
                              int32_t n_experts) = 0;
+
+  // --- sampling -------------------------------------------------------------------------------
+  // Grammar masks: every logit whose token the row's mask does not allow becomes -inf; the others
+  // are left as they are. Bit j of word w (i32, bit 31 is the sign bit) allows token 32 * w + j:
+  // on a little-endian host this is the grammar matcher's 64-bit bitset read as 32-bit words.
+  // Bits past n_vocab are ignored; tokens past 32 * n_words are disallowed.
+  virtual Status apply_token_mask(const Tensor& logits,  // f32 [n_rows, n_vocab], in place
+                                  const Tensor& mask) = 0;  // i32 [n_rows, n_words]
+
+  // The next token of each row, as SamplerState::sample after logit bias and penalties (those need
+  // the request's history and stay on the host: draw_from_logits in sample.h): greedy when
+  // temperature is 0 (argmax, the lowest id on ties), else temperature, top-k, top-p, min-p and a
+  // draw from the softmax of what is left with the Philox stream `seed` at counter `step` (the same
+  // uniform numbers as the host sampler). Parameters: top_k a whole number >= 0 (0: off), top_p in
+  // (0, 1] (1: off), min_p in [0, 1] (0: off), temperature finite and >= 0. Seeds and steps are
+  // 64-bit values split into two i32 words (bit patterns, low word first). out[r] is the token, -1
+  // when no token is left (every logit NaN or -inf; greedy: any NaN), -2 when the row's parameters
+  // are out of range. The caller advances a row's step after a draw (a token >= 0 with
+  // temperature > 0), as SamplerState does. Rows are independent: a row's token does not depend
+  // on the other rows.
+  virtual Status sample(const Tensor& out,     // i32 [n_rows]
+                        const Tensor& logits,  // f32 [n_rows, n_vocab], may be overwritten
+                        const Tensor& params,  // f32 [n_rows, 4]: temperature, top_p, min_p, top_k
+                        const Tensor& rng) = 0;  // i32 [n_rows, 4]: seed lo, seed hi, step lo, step hi
 };
 
 }  // namespace xlam

@@ -7,6 +7,7 @@
 
 #include "logprobs.h"
 #include "philox.h"
+#include "sample-math.h"
 
 namespace xlam {
 
@@ -28,32 +29,10 @@ Status validate_sampling(const SamplingParams& p, int64_t n_vocab) {
 
 namespace {
 
-// e^x for x <= 0 in float, relative error about 2e-7, 0 below -87: e^r (|r| <= ln2/2, Taylor to
-// r^6 in Horner form) times 2^n (the exponent bits). Plain arithmetic, so the loop calling it
-// vectorizes with the baseline ISA (given -fno-trapping-math: see CMakeLists.txt).
-inline float exp_nonpositive(float x) {
-  const float t = x * 1.44269504088896341f;
-  const int n = static_cast<int>(t - 0.5f);  // round(t) for t <= 0
-  const float nf = static_cast<float>(n);
-  const float r = (x - nf * 0.693145751953125f) - nf * 1.428606765330187e-06f;
-  float q = 1.0f / 720;
-  q = q * r + 1.0f / 120;
-  q = q * r + 1.0f / 24;
-  q = q * r + 1.0f / 6;
-  q = q * r + 0.5f;
-  q = q * r + 1.0f;
-  q = q * r + 1.0f;
-  const int32_t bits = (n < -126 ? 0 : n + 127) << 23;  // 2^n, or 0 when it underflows
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return q * scale;
-}
+constexpr int64_t kBlock = kDrawBlock;
 
-constexpr int64_t kBlock = 256;
-
-}  // namespace
-
-int32_t SamplerState::draw_unfiltered(const float* logits, int64_t n_vocab, float inv_t) {
+// The draw without top-k, top-p or min-p: no sort, the tokens in id order.
+int32_t draw_unfiltered(const float* logits, int64_t n_vocab, float inv_t, uint64_t seed, uint64_t step) {
   // Weights e^((l - max) / T) (NaN and -inf: 0), summed in blocks; the draw finds its block from
   // the block sums, then its token inside the block in id order (where rounding leaves the draw
   // past the block's last token, that token).
@@ -69,15 +48,12 @@ int32_t SamplerState::draw_unfiltered(const float* logits, int64_t n_vocab, floa
   for (; i0 < n_vocab; ++i0) best = logits[i0] > best ? logits[i0] : best;
   for (float b : lane_best) best = b > best ? b : best;
   if (!(best > -INFINITY)) return -1;
-  const float top = best * inv_t;
+  const float top = mul_rn(best, inv_t);
   thread_local std::vector<float> weights;  // scratch of the engine thread
   thread_local std::vector<double> block_sums;
   weights.resize(static_cast<size_t>(n_vocab));
   float* w = weights.data();
-  for (int64_t i = 0; i < n_vocab; ++i) {
-    const float l = logits[i];
-    w[i] = exp_nonpositive(l > -INFINITY ? l * inv_t - top : -200.0f);  // NaN and -inf: 0
-  }
+  for (int64_t i = 0; i < n_vocab; ++i) w[i] = draw_weight(logits[i], inv_t, top);  // NaN and -inf: 0
   const int64_t n_blocks = (n_vocab + kBlock - 1) / kBlock;
   block_sums.assign(static_cast<size_t>(n_blocks), 0.0);
   double total = 0;
@@ -93,7 +69,7 @@ int32_t SamplerState::draw_unfiltered(const float* logits, int64_t n_vocab, floa
     block_sums[static_cast<size_t>(b)] = s;
     total += s;
   }
-  const double u = philox_uniform(params_.seed, steps_++) * total;
+  const double u = philox_uniform(seed, step) * total;
   double acc = 0;
   int64_t b = 0;
   while (b + 1 < n_blocks && (block_sums[static_cast<size_t>(b)] == 0 || u >= acc + block_sums[static_cast<size_t>(b)]))
@@ -109,6 +85,61 @@ int32_t SamplerState::draw_unfiltered(const float* logits, int64_t n_vocab, floa
   for (int64_t i = n_vocab; i-- > 0;)  // rounding left u past every block: the last weighted token
     if (w[i] > 0) return static_cast<int32_t>(i);
   return -1;
+}
+
+}  // namespace
+
+int32_t draw_from_logits(const float* logits, int64_t n_vocab, const SamplingParams& p, uint64_t step) {
+  if (n_vocab <= 0) return -1;
+  if (p.temperature == 0) {
+    const int32_t best = argmax(logits, n_vocab);
+    return best >= 0 && logits[best] > -INFINITY ? best : -1;
+  }
+  const double inv_t = 1.0 / p.temperature;
+  if (p.top_k == 0 && p.top_p >= 1 && p.min_p == 0)
+    return draw_unfiltered(logits, n_vocab, static_cast<float>(inv_t), p.seed, step);
+
+  // Candidates by logit, best first (ties: lower id), then the filters on the sorted list.
+  std::vector<int32_t> ids;
+  ids.reserve(static_cast<size_t>(n_vocab));
+  for (int64_t i = 0; i < n_vocab; ++i)
+    if (!std::isnan(logits[i]) && logits[i] != -INFINITY) ids.push_back(static_cast<int32_t>(i));
+  if (ids.empty()) return -1;
+  auto better = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  size_t keep = ids.size();
+  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < keep) {
+    keep = static_cast<size_t>(p.top_k);
+    std::partial_sort(ids.begin(), ids.begin() + keep, ids.end(), better);
+  } else {
+    std::sort(ids.begin(), ids.end(), better);
+  }
+  ids.resize(keep);
+  const double top = mul_rn(static_cast<double>(logits[ids[0]]), inv_t);
+  std::vector<double> prob(keep);
+  double sum = 0;
+  for (size_t i = 0; i < keep; ++i) sum += (prob[i] = filtered_weight(logits[ids[i]], inv_t, top));
+  for (double& x : prob) x /= sum;
+  if (p.top_p < 1) {  // smallest prefix whose mass reaches top_p (at least one token)
+    double mass = 0;
+    size_t n = 0;
+    while (n < keep && mass < p.top_p) mass += prob[n++];
+    keep = std::max<size_t>(n, 1);
+  }
+  if (p.min_p > 0) {  // tokens with probability >= min_p * the best one's
+    const double floor = p.min_p * prob[0];
+    size_t n = 1;
+    while (n < keep && prob[n] >= floor) ++n;
+    keep = n;
+  }
+  double total = 0;
+  for (size_t i = 0; i < keep; ++i) total += prob[i];
+  const double u = philox_uniform(p.seed, step) * total;
+  double acc = 0;
+  for (size_t i = 0; i < keep; ++i) {
+    acc += prob[i];
+    if (u < acc) return ids[i];
+  }
+  return ids[keep - 1];
 }
 
 SamplerState::SamplerState(const SamplingParams& params, const std::vector<int32_t>& prompt) : params_(params) {
@@ -132,52 +163,9 @@ int32_t SamplerState::sample(float* logits, int64_t n_vocab) {
   for (const auto& [id, count] : generated_)
     logits[id] -= p.presence_penalty + p.frequency_penalty * static_cast<float>(count);
 
-  if (p.temperature == 0) return argmax(logits, n_vocab);
-
-  const double inv_t = 1.0 / p.temperature;
-  if (p.top_k == 0 && p.top_p >= 1 && p.min_p == 0) return draw_unfiltered(logits, n_vocab, static_cast<float>(inv_t));
-
-  // Candidates by logit, best first (ties: lower id), then the filters on the sorted list.
-  std::vector<int32_t> ids;
-  ids.reserve(static_cast<size_t>(n_vocab));
-  for (int64_t i = 0; i < n_vocab; ++i)
-    if (!std::isnan(logits[i]) && logits[i] != -INFINITY) ids.push_back(static_cast<int32_t>(i));
-  if (ids.empty()) return -1;
-  auto better = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
-  size_t keep = ids.size();
-  if (p.top_k > 0 && static_cast<size_t>(p.top_k) < keep) {
-    keep = static_cast<size_t>(p.top_k);
-    std::partial_sort(ids.begin(), ids.begin() + keep, ids.end(), better);
-  } else {
-    std::sort(ids.begin(), ids.end(), better);
-  }
-  ids.resize(keep);
-  const double top = logits[ids[0]] * inv_t;
-  std::vector<double> prob(keep);
-  double sum = 0;
-  for (size_t i = 0; i < keep; ++i) sum += (prob[i] = std::exp(logits[ids[i]] * inv_t - top));
-  for (double& x : prob) x /= sum;
-  if (p.top_p < 1) {  // smallest prefix whose mass reaches top_p (at least one token)
-    double mass = 0;
-    size_t n = 0;
-    while (n < keep && mass < p.top_p) mass += prob[n++];
-    keep = std::max<size_t>(n, 1);
-  }
-  if (p.min_p > 0) {  // tokens with probability >= min_p * the best one's
-    const double floor = p.min_p * prob[0];
-    size_t n = 1;
-    while (n < keep && prob[n] >= floor) ++n;
-    keep = n;
-  }
-  double total = 0;
-  for (size_t i = 0; i < keep; ++i) total += prob[i];
-  const double u = philox_uniform(p.seed, steps_++) * total;
-  double acc = 0;
-  for (size_t i = 0; i < keep; ++i) {
-    acc += prob[i];
-    if (u < acc) return ids[i];
-  }
-  return ids[keep - 1];
+  const int32_t token = draw_from_logits(logits, n_vocab, p, steps_);
+  if (token >= 0 && p.temperature != 0) ++steps_;  // a draw was made
+  return token;
 }
 
 }  // namespace xlam

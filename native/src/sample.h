@@ -31,6 +31,14 @@ struct SamplingParams {
 // repetition_penalty > 0, penalties in [-2, 2], finite biases, ids inside the vocabulary).
 Status validate_sampling(const SamplingParams& p, int64_t n_vocab);
 
+// What SamplerState::sample does once logit bias and penalties are applied, for one row of logits
+// (f32 [n_vocab]): greedy when p.temperature is 0, else temperature, top-k, top-p, min-p and draw
+// number `step` of the stream p.seed. Reads p.temperature, top_k, top_p, min_p and seed only. -1
+// when no token is left: every logit NaN or -inf (greedy: any NaN, or every logit -inf). The CPU
+// backend's sample op calls it per row; SamplerState advances `step` after each draw (a token
+// >= 0 with temperature > 0).
+int32_t draw_from_logits(const float* logits, int64_t n_vocab, const SamplingParams& p, uint64_t step);
+
 // The per-request state the processors need.
 class SamplerState {
  public:
@@ -45,9 +53,6 @@ class SamplerState {
   int32_t sample(float* logits, int64_t n_vocab);
 
  private:
-  // The draw without top-k, top-p or min-p: no sort, the tokens in id order.
-  int32_t draw_unfiltered(const float* logits, int64_t n_vocab, float inv_t);
-
   SamplingParams params_;
   std::unordered_map<int32_t, int32_t> seen_;       // prompt + output tokens (repetition penalty)
   std::unordered_map<int32_t, int32_t> generated_;  // output tokens -> count
