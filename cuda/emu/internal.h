@@ -6,6 +6,7 @@
 #pragma once
 #include <cuda_runtime.h>
 
+#include <cstdarg>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -142,6 +143,21 @@ void resolve_activemask(Warp& w);
 void warp_lane_exited(Warp& w, Fiber* f);
 // Runs the kernel body on fiber `f`, then retires it; never returns (scheduler.cc).
 void fiber_main(Fiber* f);  // not [[noreturn]]: ASan would unpoison the stack before each call
+
+// A barrier generation is complete: wakes its waiters (scheduler.cc).
+void release_barrier();
+// Records the first failure of the running block (the launch's error message); no unwinding.
+void record_failure(const std::string& msg);
+std::string format(const char* fmt, va_list ap);
+// Failed CAS / nanosleep yields without progress before a thread is said to spin forever.
+constexpr uint64_t kSpinLimit = 2000000;
+#if defined(CUDA_EMU_TSAN)
+// Happens-before objects (scheduler.cc): the barrier's two generations (one object would leak the
+// next phase's writes into late acquirers), block start and thread exit.
+extern char g_bar_sync[2];
+extern char g_launch_sync;
+extern char g_exit_sync;
+#endif
 
 // Thrown through kernel frames to unwind a failed block; caught at the fiber's entry.
 struct Unwind {};

@@ -19,10 +19,6 @@ extern "C" unsigned char __stop_cuda_emu_smem[] __attribute__((weak));
 
 namespace cuda_emu::rt {
 
-#if defined(CUDA_EMU_TSAN)
-extern char g_launch_sync;
-extern char g_exit_sync;
-#endif
 cudaError_t check_launch_stream(cudaStream_t s);
 void run_block(uint64_t block_linear);
 

@@ -32,16 +32,12 @@ Sched g_sched;
 Stats g_stats{};
 
 #if defined(CUDA_EMU_TSAN)
-// Happens-before objects: the barrier's two generations (one object would leak the next phase's
-// writes into late acquirers), block start and thread exit.
-static char g_bar_sync[2];
+char g_bar_sync[2];
 char g_launch_sync;
 char g_exit_sync;
 #endif
 
 namespace {
-
-constexpr uint64_t kSpinLimit = 2000000;
 
 // --- schedules --------------------------------------------------------------------------------------
 bool parse_schedule(const char* spec, Schedule* out) {
@@ -178,27 +174,7 @@ Fiber* unwind_next(Fiber* self) {
   return nullptr;
 }
 
-void release_barrier() {
-  Sched& s = sched();
-  const int slot = static_cast<int>(s.bar_gen & 1);
-  s.bar_result[slot][0] = s.bar_acc[0];
-  s.bar_result[slot][1] = s.bar_acc[1];
-  s.bar_result[slot][2] = s.bar_acc[2];
-  ++s.bar_gen;
-  s.bar_waiting = 0;
-  s.spins = 0;
-  ++g_stats.barriers;
-  for (unsigned i = 0; i < s.nthreads; ++i) {
-    Fiber& x = s.fibers[i];
-    if (x.state == State::kBarrier) wake(&x);
-  }
-}
 
-std::string format(const char* fmt, va_list ap) {
-  char buf[1024];
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  return buf;
-}
 
 std::string deadlock_message() {
   Sched& s = sched();
@@ -240,17 +216,6 @@ std::string deadlock_message() {
   return m;
 }
 
-void record_failure(const std::string& msg) {
-  Sched& s = sched();
-  if (!s.failed) {
-    s.failed = true;
-    set_error(cudaErrorLaunchFailure, msg);
-    if (abort_on_error()) {
-      std::fprintf(stderr, "cuda-emu: %s\n", msg.c_str());
-      std::abort();
-    }
-  }
-}
 
 // A thread finished (returned or unwound): it counts as arrived at barriers from now on.
 void retire(Fiber* f) {
@@ -271,6 +236,40 @@ void retire(Fiber* f) {
 }
 
 }  // namespace
+
+void release_barrier() {
+  Sched& s = sched();
+  const int slot = static_cast<int>(s.bar_gen & 1);
+  s.bar_result[slot][0] = s.bar_acc[0];
+  s.bar_result[slot][1] = s.bar_acc[1];
+  s.bar_result[slot][2] = s.bar_acc[2];
+  ++s.bar_gen;
+  s.bar_waiting = 0;
+  s.spins = 0;
+  ++g_stats.barriers;
+  for (unsigned i = 0; i < s.nthreads; ++i) {
+    Fiber& x = s.fibers[i];
+    if (x.state == State::kBarrier) wake(&x);
+  }
+}
+
+std::string format(const char* fmt, va_list ap) {
+  char buf[1024];
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  return buf;
+}
+
+void record_failure(const std::string& msg) {
+  Sched& s = sched();
+  if (!s.failed) {
+    s.failed = true;
+    set_error(cudaErrorLaunchFailure, msg);
+    if (abort_on_error()) {
+      std::fprintf(stderr, "cuda-emu: %s\n", msg.c_str());
+      std::abort();
+    }
+  }
+}
 
 std::string site(const char* file, int line) {
   return std::string(file ? file : "?") + ":" + std::to_string(line);
@@ -419,122 +418,6 @@ const char* schedule_name() { return sched().schedule_name.c_str(); }
 Stats stats() { return g_stats; }
 void reset_stats() { g_stats = Stats{}; }
 
-namespace detail {
-
-const char* const kBarrierNames[] = {"__syncthreads", "__syncthreads_count", "__syncthreads_and",
-                                     "__syncthreads_or"};
-
-// Reports are built out of line: the hot paths keep small frames (ASan poisons every frame's
-// redzones on entry, so string temporaries there cost on every call).
-[[noreturn]] __attribute__((noinline, cold)) static void divergent_barrier(Fiber* f, int op, const char* file,
-                                                                           int line) {
-  Sched& s = sched();
-  const Fiber& other = s.fibers[s.bar_tid];
-  fail_here("divergent barrier in " + who(f) + ": it waits in " + kBarrierNames[op] + " at " + site(file, line) +
-            " but thread (" + std::to_string(other.tid.x) + "," + std::to_string(other.tid.y) + "," +
-            std::to_string(other.tid.z) + ") waits in " + kBarrierNames[s.bar_op] + " at " +
-            site(s.bar_file, s.bar_line));
-}
-
-[[noreturn]] __attribute__((noinline, cold)) static void endless_spin(Fiber* f, const char* why, const char* file,
-                                                                      int line) {
-  fail_here(who(f) + " spins forever at " + site(file, line) + " (" + std::to_string(kSpinLimit) + " " + why +
-            " without progress by any thread of the block). Blocks run one at a time here, so a wait for "
-            "another block never ends");
-}
-
-// Called from kernel code only: anything else is a usage error with no kernel to unwind.
-static Fiber* kernel_fiber(const char* what) {
-  Sched& s = sched();
-  Fiber* f = s.current;
-  if (!f || f == &s.main || !s.launch) {
-    std::fprintf(stderr, "cuda-emu: %s called outside a kernel\n", what);
-    std::abort();
-  }
-  return f;
-}
-
-int barrier(int op, int pred, const char* file, int line) {
-  Fiber* f = kernel_fiber("__syncthreads");
-  Sched& s = sched();
-  if (s.failed) {
-    if (!std::uncaught_exceptions()) throw Unwind{};
-    return 0;
-  }
-  if (s.bar_waiting > 0 &&
-      (s.bar_line != line || (s.bar_file != file && std::strcmp(s.bar_file, file) != 0) || s.bar_op != op))
-    divergent_barrier(f, op, file, line);
-  Warp& w = s.warps[f->warp];
-  if (s.bar_waiting == 0) {
-    s.bar_file = file;
-    s.bar_line = line;
-    s.bar_op = op;
-    s.bar_tid = f->linear;
-    s.bar_acc[0] = 0;
-    s.bar_acc[1] = 1;
-    s.bar_acc[2] = 0;
-  }
-  const int p = pred != 0;
-  s.bar_acc[0] += p;
-  s.bar_acc[1] &= p;
-  s.bar_acc[2] |= p;
-  const uint64_t gen = s.bar_gen;
-#if defined(CUDA_EMU_TSAN)
-  __tsan_release(&g_bar_sync[gen & 1]);
-#endif
-  ++s.bar_waiting;
-  if (s.bar_waiting + s.n_exited == s.nthreads) {
-    release_barrier();
-    run_next(f, true);
-  } else {
-    f->state = State::kBarrier;
-    f->what = kBarrierNames[op];
-    f->file = file;
-    f->line = line;
-    f->bar_gen = gen;
-    --w.n_runnable;
-    run_next(f, false);
-  }
-#if defined(CUDA_EMU_TSAN)
-  __tsan_acquire(&g_bar_sync[gen & 1]);
-#endif
-  const int* r = s.bar_result[gen & 1];
-  switch (op) {
-    case 1: return r[0];
-    case 2: return r[1];
-    case 3: return r[2];
-    default: return 0;
-  }
-}
-
-void yield(const char* why, const char* file, int line) {
-  Fiber* f = kernel_fiber(why);
-  Sched& s = sched();
-  if (s.failed) {
-    if (!std::uncaught_exceptions()) throw Unwind{};
-    return;
-  }
-  if (++s.spins > kSpinLimit) endless_spin(f, why, file, line);
-  run_next(f, false);
-}
-
-void progress() { sched().spins = 0; }
-
-void kernel_error(const char* file, int line, const char* fmt, ...) {
-  Fiber* f = kernel_fiber("a device function");
-  va_list ap;
-  va_start(ap, fmt);
-  const std::string m = format(fmt, ap);
-  va_end(ap);
-  fail_here(who(f) + " at " + site(file, line) + ": " + m);
-}
-
-void* dynamic_shared() {
-  kernel_fiber("dynamic shared memory");
-  return sched().smem;
-}
-
-}  // namespace detail
 }  // namespace cuda_emu
 
 static cuda_emu::rt::ScheduleInit g_schedule_init;
