@@ -248,11 +248,11 @@ void check_invariance(int hd, int group, int window, int len) {
   // neighbours).
   const SeqSpec target{len, 1, 9};
   std::vector<Scene> batches = {
-      scene(hd, 2, group, {target}, window, 16, 11),                                        // alone: decode
-      scene(hd, 2, group, {target, {50, 1, 1}, {530, 1, 2}}, window, 16, 12),               // decode batch
-      scene(hd, 2, group, {target, {50, 20, 1}, {530, 1, 2}}, window, 16, 13),              // mixed
-      scene(hd, 2, group, {{target.len, 24, target.tag}}, window, 16, 14),                  // prefill chunk
-      scene(hd, 2, group, {{target.len, 3, target.tag}, {5, 5, 3}, {1, 1, 4}}, window, 16, 15),  // mixed
+      scene(hd, 1, group, {target}, window, 16, 11),                                        // alone: decode
+      scene(hd, 1, group, {target, {50, 1, 1}, {530, 1, 2}}, window, 16, 12),               // decode batch
+      scene(hd, 1, group, {target, {50, 20, 1}, {530, 1, 2}}, window, 16, 13),              // mixed
+      scene(hd, 1, group, {{target.len, 24, target.tag}}, window, 16, 14),                  // prefill chunk
+      scene(hd, 1, group, {{target.len, 3, target.tag}, {5, 5, 3}, {1, 1, 4}}, window, 16, 15),  // mixed
   };
   batches.back().interleave = true;
   for (Scene& b : batches) b.build();
@@ -275,8 +275,8 @@ void check_invariance(int hd, int group, int window, int len) {
 }
 
 TEST_CASE("attention: batch invariance, bitwise: one token alone, in a decode batch, in mixed batches and in a "
-          "prefill chunk; 600 positions (2 partitions) hd 64 gqa 4 window 0, hd 128 gqa 1 window 300; 300 positions "
-          "(1 partition) hd 64 gqa 8; schedules forward/reverse/random:12345, cc 75/80") {
+          "prefill chunk; 600 positions (2 partitions) 1 kv head, hd 64 gqa 4 window 0, hd 128 gqa 1 window 300; 300 "
+          "positions (1 partition) hd 64 gqa 8; schedules forward/reverse/random:12345, cc 75/80") {
   check_invariance(64, 4, 0, 600);
   check_invariance(128, 1, 300, 600);
   check_invariance(64, 8, 0, 300);
