@@ -62,11 +62,7 @@ Status embedding(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_emb
                  const Tensor& table,                     // w [n_vocab, n_embd]
                  const Tensor& ids) {                     // i32 [n_tokens]; out of range: a zero row
   const char* op = "embedding";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_weight(table, 2, op, "table"));
-  XLAM_TRY(expect_i32(ids, 1, op, "ids"));
-  XLAM_TRY(expect(out.shape[0] == ids.shape[0] && out.shape[1] == table.shape[1], op,
-                  "out must be [n_tokens, n_embd]"));
+  XLAM_TRY(check_embedding(out, table, ids));
   return gather(ctx, op, out, table, ids);
 }
 
@@ -74,10 +70,7 @@ Status get_rows(const Context& ctx, const Tensor& out,  // f32 [n_rows, n]
                 const Tensor& x,                         // f32 [n_tokens, n]
                 const Tensor& rows) {                    // i32 [n_rows]; out of range: a zero row
   const char* op = "get_rows";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_i32(rows, 1, op, "rows"));
-  XLAM_TRY(expect(out.shape[0] == rows.shape[0] && out.shape[1] == x.shape[1], op, "out must be [n_rows, n]"));
+  XLAM_TRY(check_get_rows(out, x, rows));
   return gather(ctx, op, out, x, rows);
 }
 

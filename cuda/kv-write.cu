@@ -67,15 +67,7 @@ Status kv_write(const Context& ctx, const Tensor& k_cache,  // f32 [n_blocks, bl
                 const Tensor& v,                             // f32 [n_tokens, n_kv_heads, head_dim]
                 const Tensor& slot_mapping) {                // i32 [n_tokens]
   const char* op = "kv_write";
-  XLAM_TRY(expect_f32(k_cache, 4, op, "k_cache"));
-  XLAM_TRY(expect_f32(v_cache, 4, op, "v_cache"));
-  XLAM_TRY(expect_f32(k, 3, op, "k"));
-  XLAM_TRY(expect_f32(v, 3, op, "v"));
-  XLAM_TRY(expect_i32(slot_mapping, 1, op, "slot_mapping"));
-  XLAM_TRY(expect(k_cache.shape == v_cache.shape && k.shape == v.shape, op, "k/v shapes must match"));
-  XLAM_TRY(expect(k.shape[1] == k_cache.shape[2] && k.shape[2] == k_cache.shape[3], op,
-                  "k must be [n_tokens, n_kv_heads, head_dim] of the cache"));
-  XLAM_TRY(expect(slot_mapping.shape[0] == k.shape[0], op, "slot_mapping must be [n_tokens]"));
+  XLAM_TRY(check_kv_write(k_cache, v_cache, k, v, slot_mapping));
   const int64_t n = k.shape[0], row = k.shape[1] * k.shape[2];
   const int64_t n_slots = k_cache.shape[0] * k_cache.shape[1];
   if (n == 0 || row == 0 || n_slots == 0) return Status::Ok();
@@ -100,11 +92,7 @@ Status copy_blocks(const Context& ctx, const Tensor& k_cache,  // f32 [n_blocks,
                    const Tensor& v_cache,                       // f32 [n_blocks, block_size, n_kv_heads, head_dim]
                    const Tensor& block_pairs) {                 // i32 [n_pairs, 2]: (src, dst)
   const char* op = "copy_blocks";
-  XLAM_TRY(expect_f32(k_cache, 4, op, "k_cache"));
-  XLAM_TRY(expect_f32(v_cache, 4, op, "v_cache"));
-  XLAM_TRY(expect_i32(block_pairs, 2, op, "block_pairs"));
-  XLAM_TRY(expect(k_cache.shape == v_cache.shape, op, "k/v shapes must match"));
-  XLAM_TRY(expect(block_pairs.shape[1] == 2, op, "block_pairs must be [n_pairs, 2]"));
+  XLAM_TRY(check_copy_blocks(k_cache, v_cache, block_pairs));
   const int64_t n_blocks = k_cache.shape[0], n_pairs = block_pairs.shape[0];
   const int64_t block = k_cache.shape[1] * k_cache.shape[2] * k_cache.shape[3];
   if (n_pairs == 0 || block == 0) return Status::Ok();

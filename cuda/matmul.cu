@@ -18,15 +18,7 @@ Status matmul(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_out]
               const Tensor& w,                         // w [n_out, n_in]
               const Tensor* bias) {                    // w [n_out] or nullptr
   const char* op = "matmul";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_weight(w, 2, op, "w"));
-  XLAM_TRY(expect(x.shape[1] == w.shape[1], op, "x and w must share n_in"));
-  XLAM_TRY(expect(out.shape[0] == x.shape[0] && out.shape[1] == w.shape[0], op, "out must be [n_tokens, n_out]"));
-  if (bias) {
-    XLAM_TRY(expect_weight(*bias, 1, op, "bias"));
-    XLAM_TRY(expect(bias->shape[0] == w.shape[0], op, "bias must be [n_out]"));
-  }
+  XLAM_TRY(check_matmul(out, x, w, bias));
   const int64_t m = x.shape[0], n = w.shape[0], k = w.shape[1];
   XLAM_TRY(expect(m <= INT_MAX && n <= INT_MAX && k <= INT_MAX, op, "dimensions must be below 2^31"));
   if (m == 0 || n == 0) return Status::Ok();

@@ -62,26 +62,17 @@ Status moe_experts(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_e
                    const ExpertWeights* experts,            // [n_experts]: w1, w3 [n_ff, n_embd], w2 [n_embd, n_ff]
                    int32_t n_experts) {
   const char* op = "moe_experts";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_i32(expert_ids, 2, op, "expert_ids"));
-  XLAM_TRY(expect_f32(expert_weights, 2, op, "expert_weights"));
+  XLAM_TRY(check_moe_experts(out, x, expert_ids, expert_weights));
   const int64_t n = x.shape[0], d = x.shape[1], k = expert_ids.shape[1];
-  XLAM_TRY(expect(out.shape == x.shape, op, "out must match x"));
-  XLAM_TRY(expect(expert_ids.shape == expert_weights.shape && expert_ids.shape[0] == n, op,
-                  "ids and weights must be [n_tokens, k]"));
   XLAM_TRY(expect(n_experts >= 1 && n_experts <= kMaxExperts, op, "n_experts must be in 1..64"));
   XLAM_TRY(expect(k >= 1 && k <= kMaxExperts, op, "k must be in 1..64"));
   XLAM_TRY(expect(experts != nullptr, op, "experts is null"));
   const DType wt = experts[0].w1.dtype;
   for (int32_t e = 0; e < n_experts; ++e) {
     const ExpertWeights& ew = experts[e];
-    XLAM_TRY(expect_weight(ew.w1, 2, op, "w1"));
-    XLAM_TRY(expect_weight(ew.w3, 2, op, "w3"));
-    XLAM_TRY(expect_weight(ew.w2, 2, op, "w2"));
-    XLAM_TRY(expect(ew.w1.shape[1] == d && ew.w3.shape == ew.w1.shape && ew.w2.shape[0] == d &&
-                        ew.w2.shape[1] == ew.w1.shape[0] && ew.w1.shape == experts[0].w1.shape,
-                    op, "expert weights must be w1/w3 [n_ff, n_embd], w2 [n_embd, n_ff]"));
+    XLAM_TRY(check_moe_expert(ew, d));
+    XLAM_TRY(expect(ew.w1.shape == experts[0].w1.shape, op,
+                    "expert weights must be w1/w3 [n_ff, n_embd], w2 [n_embd, n_ff]"));
     XLAM_TRY(expect(ew.w1.dtype == wt && ew.w3.dtype == wt && ew.w2.dtype == wt, op,
                     "every expert weight must have the same dtype"));
   }

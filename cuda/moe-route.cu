@@ -70,13 +70,8 @@ Status moe_route(const Context& ctx, const Tensor& expert_ids,  // i32 [n_tokens
                  const Tensor& expert_weights,                   // f32 [n_tokens, k]
                  const Tensor& logits) {                         // f32 [n_tokens, n_experts]
   const char* op = "moe_route";
-  XLAM_TRY(expect_i32(expert_ids, 2, op, "expert_ids"));
-  XLAM_TRY(expect_f32(expert_weights, 2, op, "expert_weights"));
-  XLAM_TRY(expect_f32(logits, 2, op, "logits"));
+  XLAM_TRY(check_moe_route(expert_ids, expert_weights, logits));
   const int64_t n = logits.shape[0], n_exp = logits.shape[1], k = expert_ids.shape[1];
-  XLAM_TRY(expect(expert_ids.shape == expert_weights.shape && expert_ids.shape[0] == n, op,
-                  "ids and weights must be [n_tokens, k]"));
-  XLAM_TRY(expect(k >= 1 && k <= n_exp, op, "k must be in 1..n_experts"));
   XLAM_TRY(expect(n_exp <= INT_MAX && n / kThreads < INT_MAX, op, "too many tokens or experts"));
   if (n == 0) return Status::Ok();
   const dim3 grid(static_cast<unsigned>((n + kThreads - 1) / kThreads));

@@ -83,20 +83,13 @@ Status launch_norm(const Context& ctx, const char* op, const Tensor& out, const 
   return launch_status(err, op);
 }
 
-Status check(const char* op, const Tensor& out, const Tensor& x, const Tensor& w) {
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_weight(w, 1, op, "weight"));
-  return expect(out.shape == x.shape && w.shape[0] == x.shape[1], op, "shapes must be [n, d], [n, d], [d]");
-}
-
 }  // namespace
 
 Status rms_norm(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_embd]
                 const Tensor& x,                         // f32 [n_tokens, n_embd]
                 const Tensor& weight,                    // w [n_embd]
                 float eps) {
-  XLAM_TRY(check("rms_norm", out, x, weight));
+  XLAM_TRY(check_rms_norm(out, x, weight));
   return launch_norm<false>(ctx, "rms_norm", out, x, nullptr, weight, eps);
 }
 
@@ -106,9 +99,7 @@ Status add_rms_norm(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_
                     const Tensor& weight,                    // w [n_embd]
                     float eps) {
   const char* op = "add_rms_norm";
-  XLAM_TRY(check(op, out, residual, weight));
-  XLAM_TRY(expect_f32(delta, 2, op, "delta"));
-  XLAM_TRY(expect(delta.shape == residual.shape, op, "delta must match residual"));
+  XLAM_TRY(check_add_rms_norm(out, residual, delta, weight));
   return launch_norm<true>(ctx, op, out, residual, static_cast<const float*>(delta.data), weight, eps);
 }
 

@@ -50,12 +50,8 @@ Status rope(const Context& ctx, const Tensor& x,  // f32 [n_tokens, n_heads, hea
             const Tensor& inv_freq,               // f32 [head_dim / 2]
             float attn_factor) {
   const char* op = "rope";
-  XLAM_TRY(expect_f32(x, 3, op, "x"));
-  XLAM_TRY(expect_i32(positions, 1, op, "positions"));
-  XLAM_TRY(expect_f32(inv_freq, 1, op, "inv_freq"));
+  XLAM_TRY(check_rope(x, positions, inv_freq));
   const int64_t n = x.shape[0], n_heads = x.shape[1], hd = x.shape[2], half = hd / 2;
-  XLAM_TRY(expect(hd % 2 == 0 && inv_freq.shape[0] == half, op, "inv_freq must be [head_dim / 2]"));
-  XLAM_TRY(expect(positions.shape[0] == n, op, "positions must be [n_tokens]"));
   XLAM_TRY(expect(n <= INT_MAX && n_heads * half <= INT_MAX, op, "too many tokens or heads"));
   XLAM_TRY(expect(half <= 4096, op, "head_dim must be at most 8192"));
   if (n == 0 || n_heads == 0 || half == 0) return Status::Ok();

@@ -461,15 +461,8 @@ Status sample(const Context& ctx, const Tensor& out,  // i32 [n_rows]
               const Tensor& params,                    // f32 [n_rows, 4]: temperature, top_p, min_p, top_k
               const Tensor& rng) {                     // i32 [n_rows, 4]: seed lo, seed hi, step lo, step hi
   const char* op = "sample";
-  XLAM_TRY(expect_i32(out, 1, op, "out"));
-  XLAM_TRY(expect_f32(logits, 2, op, "logits"));
-  XLAM_TRY(expect_f32(params, 2, op, "params"));
-  XLAM_TRY(expect_i32(rng, 2, op, "rng"));
+  XLAM_TRY(check_sample(out, logits, params, rng));
   const int64_t n_rows = logits.shape[0], n_vocab = logits.shape[1];
-  XLAM_TRY(expect(out.shape[0] == n_rows, op, "out must be [n_rows]"));
-  XLAM_TRY(expect(params.shape[0] == n_rows && params.shape[1] == 4, op, "params must be [n_rows, 4]"));
-  XLAM_TRY(expect(rng.shape[0] == n_rows && rng.shape[1] == 4, op, "rng must be [n_rows, 4]"));
-  XLAM_TRY(expect(n_vocab <= kMaxSampleVocab, op, "n_vocab must be at most 2^30"));
   XLAM_TRY(expect(n_rows <= INT32_MAX, op, "at most 2^31 - 1 rows"));
   if (n_rows == 0) return Status::Ok();
   const int64_t n_blocks = (n_vocab + kBlockSize - 1) / kBlockSize;

@@ -27,10 +27,7 @@ Status silu_mul(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_ff]
                 const Tensor& gate,                      // f32 [n_tokens, n_ff]
                 const Tensor& up) {                      // f32 [n_tokens, n_ff]
   const char* op = "silu_mul";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(gate, 2, op, "gate"));
-  XLAM_TRY(expect_f32(up, 2, op, "up"));
-  XLAM_TRY(expect(gate.shape == out.shape && up.shape == out.shape, op, "shapes must match"));
+  XLAM_TRY(check_silu_mul(out, gate, up));
   const int64_t numel = out.numel();
   if (numel == 0) return Status::Ok();
   const int64_t blocks = (numel + kThreads - 1) / kThreads;

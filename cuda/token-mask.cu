@@ -38,9 +38,7 @@ __global__ void __launch_bounds__(kThreads)
 Status apply_token_mask(const Context& ctx, const Tensor& logits,  // f32 [n_rows, n_vocab], in place
                         const Tensor& mask) {                        // i32 [n_rows, n_words]
   const char* op = "apply_token_mask";
-  XLAM_TRY(expect_f32(logits, 2, op, "logits"));
-  XLAM_TRY(expect_i32(mask, 2, op, "mask"));
-  XLAM_TRY(expect(mask.shape[0] == logits.shape[0], op, "mask must be [n_rows, n_words]"));
+  XLAM_TRY(check_apply_token_mask(logits, mask));
   const int64_t n_rows = logits.shape[0], n_vocab = logits.shape[1], n_words = mask.shape[1];
   if (n_rows == 0 || n_vocab == 0) return Status::Ok();
   const dim3 grid(static_cast<unsigned>((n_vocab + kTokensPerBlock - 1) / kTokensPerBlock),

@@ -92,20 +92,9 @@ Status attention(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_hea
                  const Tensor& positions,                 // i32 [n_tokens]
                  float scale, int32_t sliding_window) {
   const char* op = "attention";
-  XLAM_TRY(expect_f32(out, 3, op, "out"));
-  XLAM_TRY(expect_f32(q, 3, op, "q"));
-  XLAM_TRY(expect_f32(k_cache, 4, op, "k_cache"));
-  XLAM_TRY(expect_f32(v_cache, 4, op, "v_cache"));
-  XLAM_TRY(expect_i32(block_tables, 2, op, "block_tables"));
-  XLAM_TRY(expect_i32(token_seq, 1, op, "token_seq"));
-  XLAM_TRY(expect_i32(positions, 1, op, "positions"));
+  XLAM_TRY(check_attention(out, q, k_cache, v_cache, block_tables, token_seq, positions));
   Geometry g{q.shape[0], q.shape[1], q.shape[2], k_cache.shape[2], k_cache.shape[1],
              k_cache.shape[0], block_tables.shape[0], block_tables.shape[1]};
-  XLAM_TRY(expect(out.shape == q.shape && k_cache.shape == v_cache.shape, op, "shapes must match"));
-  XLAM_TRY(expect(k_cache.shape[3] == g.head_dim, op, "cache head_dim must match q"));
-  XLAM_TRY(expect(g.n_kv_heads > 0 && g.n_heads % g.n_kv_heads == 0, op, "n_heads must be a multiple of n_kv_heads"));
-  XLAM_TRY(expect(token_seq.shape[0] == g.n_tokens && positions.shape[0] == g.n_tokens, op,
-                  "token_seq and positions must be [n_tokens]"));
   const int32_t* seq = static_cast<const int32_t*>(token_seq.data);
   const int32_t* pos = static_cast<const int32_t*>(positions.data);
   const int32_t* tables = static_cast<const int32_t*>(block_tables.data);

@@ -7,11 +7,8 @@ Status embedding(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_emb
                  const Tensor& table,                     // w [n_vocab, n_embd]
                  const Tensor& ids) {                     // i32 [n_tokens]
   const char* op = "embedding";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_weight(table, 2, op, "table"));
-  XLAM_TRY(expect_i32(ids, 1, op, "ids"));
+  XLAM_TRY(check_embedding(out, table, ids));
   const int64_t n = ids.shape[0], d = table.shape[1], n_vocab = table.shape[0];
-  XLAM_TRY(expect(out.shape[0] == n && out.shape[1] == d, op, "out must be [n_tokens, n_embd]"));
   const int32_t* id = static_cast<const int32_t*>(ids.data);
   for (int64_t i = 0; i < n; ++i)
     if (id[i] < 0 || id[i] >= n_vocab) return expect(false, op, "token id out of range");
@@ -25,11 +22,8 @@ Status get_rows(const Context& ctx, const Tensor& out,  // f32 [n_rows, n]
                 const Tensor& x,                         // f32 [n_tokens, n]
                 const Tensor& rows) {                    // i32 [n_rows]
   const char* op = "get_rows";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_i32(rows, 1, op, "rows"));
+  XLAM_TRY(check_get_rows(out, x, rows));
   const int64_t m = rows.shape[0], d = x.shape[1];
-  XLAM_TRY(expect(out.shape[0] == m && out.shape[1] == d, op, "out must be [n_rows, n]"));
   const int32_t* r = static_cast<const int32_t*>(rows.data);
   for (int64_t i = 0; i < m; ++i)
     if (r[i] < 0 || r[i] >= x.shape[0]) return expect(false, op, "row index out of range");

@@ -94,16 +94,7 @@ Status matmul(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_out]
               const Tensor& x,                         // f32 [n_tokens, n_in]
               const Tensor& w,                         // w [n_out, n_in]
               const Tensor* bias) {                    // w [n_out] or nullptr
-  const char* op = "matmul";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_weight(w, 2, op, "w"));
-  XLAM_TRY(expect(x.shape[1] == w.shape[1], op, "x and w must share n_in"));
-  XLAM_TRY(expect(out.shape[0] == x.shape[0] && out.shape[1] == w.shape[0], op, "out must be [n_tokens, n_out]"));
-  if (bias) {
-    XLAM_TRY(expect_weight(*bias, 1, op, "bias"));
-    XLAM_TRY(expect(bias->shape[0] == w.shape[0], op, "bias must be [n_out]"));
-  }
+  XLAM_TRY(check_matmul(out, x, w, bias));
   matmul_rows(ctx, static_cast<float*>(out.data), static_cast<const float*>(x.data), x.shape[0], w, bias);
   return Status::Ok();
 }

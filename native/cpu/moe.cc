@@ -10,14 +10,8 @@ namespace xlam::cpu {
 Status moe_route(const Context& ctx, const Tensor& expert_ids,  // i32 [n_tokens, k]
                  const Tensor& expert_weights,                   // f32 [n_tokens, k]
                  const Tensor& logits) {                         // f32 [n_tokens, n_experts]
-  const char* op = "moe_route";
-  XLAM_TRY(expect_i32(expert_ids, 2, op, "expert_ids"));
-  XLAM_TRY(expect_f32(expert_weights, 2, op, "expert_weights"));
-  XLAM_TRY(expect_f32(logits, 2, op, "logits"));
+  XLAM_TRY(check_moe_route(expert_ids, expert_weights, logits));
   const int64_t n = logits.shape[0], n_exp = logits.shape[1], k = expert_ids.shape[1];
-  XLAM_TRY(expect(expert_ids.shape == expert_weights.shape && expert_ids.shape[0] == n, op,
-                  "ids and weights must be [n_tokens, k]"));
-  XLAM_TRY(expect(k >= 1 && k <= n_exp, op, "k must be in 1..n_experts"));
   const float* lg = static_cast<const float*>(logits.data);
   int32_t* ids = static_cast<int32_t*>(expert_ids.data);
   float* wts = static_cast<float*>(expert_weights.data);
@@ -74,23 +68,9 @@ Status moe_experts(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_e
                    const ExpertWeights* experts,            // [n_experts]
                    int32_t n_experts) {
   const char* op = "moe_experts";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_i32(expert_ids, 2, op, "expert_ids"));
-  XLAM_TRY(expect_f32(expert_weights, 2, op, "expert_weights"));
+  XLAM_TRY(check_moe_experts(out, x, expert_ids, expert_weights));
   const int64_t n = x.shape[0], d = x.shape[1], k = expert_ids.shape[1];
-  XLAM_TRY(expect(out.shape == x.shape, op, "out must match x"));
-  XLAM_TRY(expect(expert_ids.shape == expert_weights.shape && expert_ids.shape[0] == n, op,
-                  "ids and weights must be [n_tokens, k]"));
-  for (int32_t e = 0; e < n_experts; ++e) {
-    const ExpertWeights& ew = experts[e];
-    XLAM_TRY(expect_weight(ew.w1, 2, op, "w1"));
-    XLAM_TRY(expect_weight(ew.w3, 2, op, "w3"));
-    XLAM_TRY(expect_weight(ew.w2, 2, op, "w2"));
-    XLAM_TRY(expect(ew.w1.shape[1] == d && ew.w3.shape == ew.w1.shape && ew.w2.shape[0] == d &&
-                        ew.w2.shape[1] == ew.w1.shape[0],
-                    op, "expert weights must be w1/w3 [n_ff, n_embd], w2 [n_embd, n_ff]"));
-  }
+  for (int32_t e = 0; e < n_experts; ++e) XLAM_TRY(check_moe_expert(experts[e], d));
   const int32_t* ids = static_cast<const int32_t*>(expert_ids.data);
   const float* wts = static_cast<const float*>(expert_weights.data);
   for (int64_t i = 0; i < n * k; ++i)

@@ -19,20 +19,13 @@ void norm_row(float* out, const float* x, const Tensor& w, int64_t d, float eps,
   for (int64_t i = 0; i < d; ++i) out[i] = load_f32(w.data, w.dtype, i) * (x[i] * inv);
 }
 
-Status check(const char* op, const Tensor& out, const Tensor& x, const Tensor& w) {
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(x, 2, op, "x"));
-  XLAM_TRY(expect_weight(w, 1, op, "weight"));
-  return expect(out.shape == x.shape && w.shape[0] == x.shape[1], op, "shapes must be [n, d], [n, d], [d]");
-}
-
 }  // namespace
 
 Status rms_norm(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_embd]
                 const Tensor& x,                         // f32 [n_tokens, n_embd]
                 const Tensor& weight,                    // w [n_embd]
                 float eps) {
-  XLAM_TRY(check("rms_norm", out, x, weight));
+  XLAM_TRY(check_rms_norm(out, x, weight));
   const int64_t n = x.shape[0], d = x.shape[1];
   float* o = static_cast<float*>(out.data);
   const float* s = static_cast<const float*>(x.data);
@@ -48,9 +41,7 @@ Status add_rms_norm(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_
                     const Tensor& delta,                     // f32 [n_tokens, n_embd]
                     const Tensor& weight,                    // w [n_embd]
                     float eps) {
-  XLAM_TRY(check("add_rms_norm", out, residual, weight));
-  XLAM_TRY(expect_f32(delta, 2, "add_rms_norm", "delta"));
-  XLAM_TRY(expect(delta.shape == residual.shape, "add_rms_norm", "delta must match residual"));
+  XLAM_TRY(check_add_rms_norm(out, residual, delta, weight));
   const int64_t n = residual.shape[0], d = residual.shape[1];
   float* o = static_cast<float*>(out.data);
   float* res = static_cast<float*>(residual.data);

@@ -8,13 +8,8 @@ Status rope(const Context& ctx, const Tensor& x,  // f32 [n_tokens, n_heads, hea
             const Tensor& positions,              // i32 [n_tokens]
             const Tensor& inv_freq,               // f32 [head_dim / 2]
             float attn_factor) {
-  const char* op = "rope";
-  XLAM_TRY(expect_f32(x, 3, op, "x"));
-  XLAM_TRY(expect_i32(positions, 1, op, "positions"));
-  XLAM_TRY(expect_f32(inv_freq, 1, op, "inv_freq"));
+  XLAM_TRY(check_rope(x, positions, inv_freq));
   const int64_t n = x.shape[0], n_heads = x.shape[1], hd = x.shape[2], half = hd / 2;
-  XLAM_TRY(expect(hd % 2 == 0 && inv_freq.shape[0] == half, op, "inv_freq must be [head_dim / 2]"));
-  XLAM_TRY(expect(positions.shape[0] == n, op, "positions must be [n_tokens]"));
   float* data = static_cast<float*>(x.data);
   const int32_t* pos = static_cast<const int32_t*>(positions.data);
   const float* freq = static_cast<const float*>(inv_freq.data);

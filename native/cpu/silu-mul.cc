@@ -7,11 +7,7 @@ namespace xlam::cpu {
 Status silu_mul(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_ff]
                 const Tensor& gate,                      // f32 [n_tokens, n_ff]
                 const Tensor& up) {                      // f32 [n_tokens, n_ff]
-  const char* op = "silu_mul";
-  XLAM_TRY(expect_f32(out, 2, op, "out"));
-  XLAM_TRY(expect_f32(gate, 2, op, "gate"));
-  XLAM_TRY(expect_f32(up, 2, op, "up"));
-  XLAM_TRY(expect(gate.shape == out.shape && up.shape == out.shape, op, "shapes must match"));
+  XLAM_TRY(check_silu_mul(out, gate, up));
   float* o = static_cast<float*>(out.data);
   const float* g = static_cast<const float*>(gate.data);
   const float* u = static_cast<const float*>(up.data);

@@ -8,10 +8,7 @@ namespace xlam::cpu {
 
 Status apply_token_mask(const Context& ctx, const Tensor& logits,  // f32 [n_rows, n_vocab], in place
                         const Tensor& mask) {                        // i32 [n_rows, n_words]
-  const char* op = "apply_token_mask";
-  XLAM_TRY(expect_f32(logits, 2, op, "logits"));
-  XLAM_TRY(expect_i32(mask, 2, op, "mask"));
-  XLAM_TRY(expect(mask.shape[0] == logits.shape[0], op, "mask must be [n_rows, n_words]"));
+  XLAM_TRY(check_apply_token_mask(logits, mask));
   const int64_t n_rows = logits.shape[0], n_vocab = logits.shape[1], n_words = mask.shape[1];
   float* l = static_cast<float*>(logits.data);
   const uint32_t* m = static_cast<const uint32_t*>(mask.data);
