@@ -47,7 +47,7 @@ __global__ void __launch_bounds__(kDecodeWarps<HDP> * 32)
   const bool single = first / g.part_size == last / g.part_size;
   const int32_t* table = block_tables + static_cast<long long>(seq) * g.max_blocks;
 
-  if (threadIdx.x < 16) q_off[threadIdx.x] = threadIdx.x < n_rows ? row0 + threadIdx.x * g.head_dim : -1;
+  if (threadIdx.x < 16) q_off[threadIdx.x] = static_cast<int>(threadIdx.x) < n_rows ? row0 + threadIdx.x * g.head_dim : -1;
   __syncthreads();
   stage_q<HDP, TC, 16, WARPS>(smem, q, q_off, g.head_dim);
 

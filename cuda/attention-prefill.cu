@@ -104,8 +104,9 @@ __global__ void __launch_bounds__(kPrefillWarps<TC> * 32, 1)
     float M[2] = {-INFINITY, -INFINITY}, Lsum[2] = {0.0f, 0.0f};
 
     for (int part = lo / g.part_size; part <= hi / g.part_size; ++part) {
-      int plo, phi;
-      partition_keys(g, part, lo, hi, &plo, &phi);  // never empty: part lies between lo's and hi's
+      int plo = 0, phi = -1;
+      // Never empty (part lies between lo's and hi's); the test is uniform over the block.
+      if (!partition_keys(g, part, lo, hi, &plo, &phi)) continue;
       float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f}, o[NTO][4];
 #pragma unroll
       for (int n = 0; n < NTO; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
