@@ -42,6 +42,41 @@ export function buildWithCmake({ tests = false } = {}) {
   return run(process.execPath, [bin, 'build', '--out', 'build']);
 }
 
+/**
+ * The CUDA backend libraries (cuda/CMakeLists.txt), next to xlam.node in build/Release:
+ * libxlam-cuda-emulated.so (the kernels on the CPU emulator; needs only the CUDA headers) and,
+ * with `nvcc`, libxlam-cuda.so compiled for the GPU architectures (several minutes). With
+ * `tests` also the CUDA op tests and the emulator's tests. False when the build fails; when the
+ * CUDA headers are missing the backend is optional and this returns true after saying so.
+ */
+export function buildCuda({ tests = false, nvcc = false } = {}) {
+  const out = join(root, 'build', 'Release');
+  const dir = join(root, 'build', 'cuda');
+  const cache = join(dir, 'CMakeCache.txt');
+  const want = `XLAM_CUDA_NVCC:BOOL=${nvcc ? 'ON' : 'OFF'}`;
+  if (!existsSync(cache) || !readFileSync(cache, 'utf8').includes(want)) {
+    const gen = spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status === 0 ? ['-G', 'Ninja'] : [];
+    const args = ['-S', 'cuda', '-B', dir, ...gen, '-DCMAKE_BUILD_TYPE=Release', `-DXLAM_CUDA_OUT=${out}`,
+      `-DXLAM_CUDA_NVCC=${nvcc ? 'ON' : 'OFF'}`];
+    log(`cmake ${args.join(' ')}`);
+    const r = spawnSync('cmake', args, { cwd: root, stdio: 'pipe', encoding: 'utf8' });
+    if (r.status !== 0) {
+      if (/CUDAToolkit/.test(r.stderr + r.stdout) && !tests && !nvcc) {
+        log('the CUDA toolkit headers are not installed: the CUDA backends are not built (the CPU backend is)');
+        return true;
+      }
+      process.stderr.write(r.stdout + r.stderr);
+      return false;
+    }
+  }
+  const targets = ['xlam-cuda-emulated'];
+  if (tests) targets.push('xlam-cuda-op-tests', 'xlam-cuda-emu-tests');
+  if (nvcc) targets.push('xlam-cuda');
+  return run('cmake', ['--build', dir, '--target', ...targets]);
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exit(buildWithCmake({ tests: process.argv.includes('--tests') }) ? 0 : 1);
+  const tests = process.argv.includes('--tests');
+  const ok = buildWithCmake({ tests }) && (process.argv.includes('--no-cuda') || buildCuda({ tests, nvcc: process.argv.includes('--nvcc') }));
+  process.exit(ok ? 0 : 1);
 }
