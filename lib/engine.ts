@@ -207,8 +207,14 @@ export class Engine {
       throw fromNative(err);
     }
     const engine = new Engine(handle, path, opts.maxSequences + maxQueuedRequests, { budget: resolveBudget(templateBudget), trustRequestTemplates });
-    const { backend, backendNote } = handle.info();
-    debug('loaded %s on %s%s', path, backend, backendNote ? ` (${backendNote})` : '');
+    if (debug.enabled) {
+      try {
+        const { backend, backendNote } = handle.info();
+        debug('loaded %s on %s%s', path, backend, backendNote ? ` (${backendNote})` : '');
+      } catch {
+        // the log line is not worth a failed load; the next info() call reports the error
+      }
+    }
     // The chat template is code from the folder: parse it now, so a broken one fails the load.
     try {
       (await engine.promptRenderer()).template.compileAll();
