@@ -207,8 +207,8 @@ TEST_CASE("sample ops: apply_token_mask keeps exactly the tokens the matcher's b
         for (int64_t w = 0; w < n64; ++w)
           bits[r * n64 + w] = r == 0 ? 0 : r == 1 ? ~uint64_t{0} : r == 2 ? rng() & rng() : rng();
       std::vector<int32_t> words(static_cast<size_t>(n_rows * n_words));
-      for (int64_t r = 0; r < n_rows; ++r)
-        std::memcpy(&words[r * n_words], &bits[r * n64], static_cast<size_t>(n_words) * 4);
+      for (int64_t r = 0; r < n_rows && n_words > 0; ++r)  // no words: nothing to copy (and no element to address)
+        std::memcpy(words.data() + r * n_words, bits.data() + r * n64, static_cast<size_t>(n_words) * 4);
       const std::vector<float> logits = randn(static_cast<size_t>(n_rows * n_vocab), 3, 1.0f);
       std::vector<float> expect = logits;
       for (int64_t r = 0; r < n_rows; ++r)
