@@ -273,6 +273,11 @@ t.test('$ref / $defs / definitions: recursion through rules (a tree)', async (t)
   t.throws(() => compileGrammar(loop), { name: 'XlamInvalidArgumentError', message: /left recursion: ref-a -> ref-b -> ref-a/ });
   t.throws(() => S({ $ref: 'https://example.com/schema.json' }), { name: 'XlamInvalidArgumentError', message: /only local references/ });
   t.throws(() => S({ $ref: '#/$defs/missing' }), { name: 'XlamInvalidArgumentError', message: /points to nothing/ });
+  // schema-grammar fuzzer finding (test/fuzz/findings/schema-grammar-crash-acc1fb66...): a '%' that
+  // does not start an escape made decodeURIComponent throw a URIError out of the converter.
+  t.throws(() => S({ $defs: { a: { type: 'null' } }, $ref: '#/%defs/a' }), { name: 'XlamInvalidArgumentError', message: /malformed %-escape/ });
+  t.throws(() => S({ $ref: '#/%E0%A4%A' }), { name: 'XlamInvalidArgumentError', message: /malformed %-escape/ });
+  checkCases(t, S({ $defs: { 'a b': { type: 'null' } }, $ref: '#/$defs/a%20b' }), ['null'], [['1', 0]]);
   t.throws(() => S({ type: 'object', properties: { a: 5 } }), { name: 'XlamInvalidArgumentError', message: /must be an object or a boolean/ });
 });
 

@@ -186,7 +186,14 @@ export class SchemaConverter {
     if (!byPointer) this.refs.set(doc, (byPointer = new Map()));
     const known = byPointer.get(pointer);
     if (known) return known;
-    const target = resolvePointer(doc, pointer.slice(1));
+    let target: unknown;
+    try {
+      target = resolvePointer(doc, pointer.slice(1));
+    } catch (err) {
+      // decodeURIComponent: a '%' not followed by two hex digits of valid UTF-8 (schema-grammar fuzzer finding)
+      if (err instanceof URIError) invalid(`${hint}: $ref ${JSON.stringify(pointer)} has a malformed %-escape`);
+      throw err;
+    }
     if (target === undefined) invalid(`${hint}: $ref ${JSON.stringify(pointer)} points to nothing`);
     const name = pointer.split('/').pop() || 'root';
     const r = this.rules.reserve(`ref-${name}`);
