@@ -25,6 +25,7 @@
 #include "common/convert.cuh"
 #include "common/gpu-compat.h"
 #include "common/ptx.cuh"
+#include "gemm-tile.cuh"
 #include "gemm.h"
 
 namespace xlam::cuda {
@@ -79,59 +80,15 @@ __global__ void __launch_bounds__(C::kThreads) gemm_mma_kernel(const GemmArgs ar
   const int K = args.k, N = args.n;
   const int tile = blockIdx.y;
 
-  // Which weights this block multiplies with.
-  const uint16_t* w_first;   // w [.., K]: rows for the first half of the tile columns
-  const uint16_t* w_second;  // w [.., K]: rows for the second half
-  int n0;                    // first output column of the block
-  int expert = -1;
-  if (MODE == kGemmPlain) {
-    n0 = blockIdx.x * C::BN;
-    w_first = static_cast<const uint16_t*>(args.w);
-    w_second = w_first;
-  } else {
-    expert = args.tile_expert[tile];
-    if (expert < 0 || expert >= kMaxExperts) return;  // a tile past the used ones: the whole block leaves
-    if (MODE == kGemmGateUp) {
-      n0 = blockIdx.x * (C::BN / 2);
-      w_first = static_cast<const uint16_t*>(args.w1[expert]);
-      w_second = static_cast<const uint16_t*>(args.w3[expert]);
-    } else {
-      n0 = blockIdx.x * C::BN;
-      w_first = static_cast<const uint16_t*>(args.w2[expert]);
-      w_second = w_first;
-    }
-  }
+  GemmBlockWeights<uint16_t> weights;
+  if (!gemm_block_weights<MODE, C::BN>(args, tile, &weights)) return;  // an unused MoE tile
 
   // The x rows this thread stages (fixed over k) and the weight rows it stages.
   const float* a_row[C::kAVecs];  // f32 [K] or nullptr (a padding row: zeros)
-  for (int i = 0; i < C::kAVecs; ++i) {
-    const int r = (tid + i * C::kThreads) / (kBK / 4);
-    const float* p = nullptr;
-    if (MODE == kGemmPlain) {
-      const int row = tile * C::BM + r;
-      if (row < args.m) p = args.a + static_cast<int64_t>(row) * K;
-    } else {
-      const int s = args.sorted[tile * C::BM + r];
-      if (s >= 0) {
-        const int64_t src = MODE == kGemmGateUp ? s / args.top_k : static_cast<int64_t>(tile) * C::BM + r;
-        p = args.a + src * K;
-      }
-    }
-    a_row[i] = p;
-  }
+  for (int i = 0; i < C::kAVecs; ++i) a_row[i] = gemm_a_row<MODE, C::BM>(args, tile, (tid + i * C::kThreads) / (kBK / 4));
   const uint16_t* b_row[C::kBVecs];  // w [K] or nullptr (a column past n: zeros)
-  for (int i = 0; i < C::kBVecs; ++i) {
-    const int c = (tid + i * C::kThreads) / (kBK / 8);
-    const uint16_t* p = nullptr;
-    if (MODE == kGemmGateUp) {
-      const int col = n0 + (c < C::BN / 2 ? c : c - C::BN / 2);
-      if (col < N) p = (c < C::BN / 2 ? w_first : w_second) + static_cast<int64_t>(col) * K;
-    } else {
-      const int col = n0 + c;
-      if (col < N) p = w_first + static_cast<int64_t>(col) * K;
-    }
-    b_row[i] = p;
-  }
+  for (int i = 0; i < C::kBVecs; ++i)
+    b_row[i] = weights.template row<MODE, C::BN>((tid + i * C::kThreads) / (kBK / 8), N, K);
 
   float4 ra[C::kAVecs];  // x of the next k tile
   uint4 rb[C::kBVecs];   // weights of the next k tile
@@ -271,7 +228,7 @@ __global__ void __launch_bounds__(C::kThreads) gemm_mma_kernel(const GemmArgs ar
         for (int nt = 0; nt < C::NT / 2; ++nt)
 #pragma unroll
           for (int j = 0; j < 2; ++j) {
-            const int col = n0 + tile_col<C>(wn, nt) + 2 * q + j;
+            const int col = weights.n0 + tile_col<C>(wn, nt) + 2 * q + j;
             if (col < N) out_row[col] = gpu::silu_mul(acc[mt][nt][hr * 2 + j], acc[mt][nt + C::NT / 2][hr * 2 + j]);
           }
       } else {
@@ -279,7 +236,7 @@ __global__ void __launch_bounds__(C::kThreads) gemm_mma_kernel(const GemmArgs ar
         for (int nt = 0; nt < C::NT; ++nt)
 #pragma unroll
           for (int j = 0; j < 2; ++j) {
-            const int col = n0 + tile_col<C>(wn, nt) + 2 * q + j;
+            const int col = weights.n0 + tile_col<C>(wn, nt) + 2 * q + j;
             if (col >= N) continue;
             float v = acc[mt][nt][hr * 2 + j];
             if (MODE == kGemmPlain && args.bias) v += gpu::load_weight(args.bias, args.bias_dtype, col);

@@ -15,6 +15,7 @@
 
 #include "common/convert.cuh"
 #include "common/gpu-compat.h"
+#include "gemm-tile.cuh"
 #include "gemm.h"
 
 namespace xlam::cuda {
@@ -52,56 +53,14 @@ __global__ void __launch_bounds__(C::kThreads) gemm_simt_kernel(const GemmArgs a
   const int K = args.k, N = args.n;
   const int tile = blockIdx.y;
 
-  const WT* w_first;   // w [.., K]: rows of the first half of the tile columns
-  const WT* w_second;  // w [.., K]: rows of the second half
-  int n0;
-  if (MODE == kGemmPlain) {
-    n0 = blockIdx.x * C::BN;
-    w_first = static_cast<const WT*>(args.w);
-    w_second = w_first;
-  } else {
-    const int expert = args.tile_expert[tile];
-    if (expert < 0 || expert >= kMaxExperts) return;  // a tile past the used ones: the whole block leaves
-    if (MODE == kGemmGateUp) {
-      n0 = blockIdx.x * (C::BN / 2);
-      w_first = static_cast<const WT*>(args.w1[expert]);
-      w_second = static_cast<const WT*>(args.w3[expert]);
-    } else {
-      n0 = blockIdx.x * C::BN;
-      w_first = static_cast<const WT*>(args.w2[expert]);
-      w_second = w_first;
-    }
-  }
+  GemmBlockWeights<WT> weights;
+  if (!gemm_block_weights<MODE, C::BN>(args, tile, &weights)) return;  // an unused MoE tile
 
   const float* a_row[C::kAElems];  // f32 [K] of each staged x element's row, or nullptr (zeros)
-  for (int i = 0; i < C::kAElems; ++i) {
-    const int r = (tid + i * C::kThreads) / kBK;
-    const float* p = nullptr;
-    if (MODE == kGemmPlain) {
-      const int row = tile * C::BM + r;
-      if (row < args.m) p = args.a + static_cast<int64_t>(row) * K;
-    } else {
-      const int s = args.sorted[tile * C::BM + r];
-      if (s >= 0) {
-        const int64_t src = MODE == kGemmGateUp ? s / args.top_k : static_cast<int64_t>(tile) * C::BM + r;
-        p = args.a + src * K;
-      }
-    }
-    a_row[i] = p;
-  }
+  for (int i = 0; i < C::kAElems; ++i) a_row[i] = gemm_a_row<MODE, C::BM>(args, tile, (tid + i * C::kThreads) / kBK);
   const WT* b_row[C::kBElems];  // w [K] of each staged weight's row, or nullptr (zeros)
-  for (int i = 0; i < C::kBElems; ++i) {
-    const int c = (tid + i * C::kThreads) / kBK;
-    const WT* p = nullptr;
-    if (MODE == kGemmGateUp) {
-      const int col = n0 + (c < C::BN / 2 ? c : c - C::BN / 2);
-      if (col < N) p = (c < C::BN / 2 ? w_first : w_second) + static_cast<int64_t>(col) * K;
-    } else {
-      const int col = n0 + c;
-      if (col < N) p = w_first + static_cast<int64_t>(col) * K;
-    }
-    b_row[i] = p;
-  }
+  for (int i = 0; i < C::kBElems; ++i)
+    b_row[i] = weights.template row<MODE, C::BN>((tid + i * C::kThreads) / kBK, N, K);
 
   float ra[C::kAElems], rb[C::kBElems];
   auto load_global = [&](int k0) {
@@ -172,13 +131,13 @@ __global__ void __launch_bounds__(C::kThreads) gemm_simt_kernel(const GemmArgs a
     if (MODE == kGemmGateUp) {
 #pragma unroll
       for (int j = 0; j < C::TN / 2; ++j) {
-        const int col = n0 + simt_col<C>(tx, j);
+        const int col = weights.n0 + simt_col<C>(tx, j);
         if (col < N) out_row[col] = gpu::silu_mul(acc[i][j], acc[i][j + C::TN / 2]);
       }
     } else {
 #pragma unroll
       for (int j = 0; j < C::TN; ++j) {
-        const int col = n0 + simt_col<C>(tx, j);
+        const int col = weights.n0 + simt_col<C>(tx, j);
         if (col >= N) continue;
         float v = acc[i][j];
         if (MODE == kGemmPlain && args.bias) v += gpu::load_weight(args.bias, args.bias_dtype, col);

@@ -212,6 +212,17 @@ void expect_close(const std::vector<float>& got, const std::vector<float>& ref, 
   CHECK_MSG(e <= bound, "%s: normalized error %.3g above %.3g", what.c_str(), e, bound);
 }
 
+WorstError::~WorstError() {
+  for (const auto& kv : max_) std::printf("    max nmse %-34s %.3g\n", kv.first.c_str(), kv.second);
+}
+
+void WorstError::close(const std::vector<float>& got, const std::vector<float>& ref, double bound,
+                       const std::string& what, const std::string& key) {
+  expect_close(got, ref, bound, what);
+  double& m = max_[key];
+  m = std::max(m, nmse(got, ref));
+}
+
 void expect_equal(const std::vector<int32_t>& got, const std::vector<int32_t>& ref, const std::string& what) {
   CHECK_MSG(got.size() == ref.size(), "%s: %zu values, expected %zu", what.c_str(), got.size(), ref.size());
   for (size_t i = 0; i < got.size() && i < ref.size(); ++i) {

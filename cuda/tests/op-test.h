@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,21 @@ struct Ctx {
 double nmse(const std::vector<float>& got, const std::vector<float>& ref);
 // CHECKs nmse(got, ref) <= bound (and no NaN where ref has none), printing `what` on failure.
 void expect_close(const std::vector<float>& got, const std::vector<float>& ref, double bound, const std::string& what);
+
+// expect_close that also keeps the largest normalized error per key (a kernel path), printed when
+// the test case ends: the measured figures.
+class WorstError {
+ public:
+  WorstError() = default;
+  WorstError(const WorstError&) = delete;
+  WorstError& operator=(const WorstError&) = delete;
+  ~WorstError();
+  void close(const std::vector<float>& got, const std::vector<float>& ref, double bound, const std::string& what,
+             const std::string& key);
+
+ private:
+  std::map<std::string, double> max_;
+};
 void expect_equal(const std::vector<int32_t>& got, const std::vector<int32_t>& ref, const std::string& what);
 // CHECKs the op succeeded (printing its message) and every listed tensor's guards are intact.
 void expect_ok(const Status& st, const std::string& what);

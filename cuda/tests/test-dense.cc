@@ -17,7 +17,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -39,23 +38,6 @@ std::string shape_name(const char* op, int64_t m, int64_t k, int64_t n, DType w,
   return buf;
 }
 
-// The largest normalized error per path, printed when a test case ends (the measured figures).
-struct Worst {
-  std::map<std::string, double> max;
-  Worst() = default;
-  Worst(const Worst&) = delete;
-  Worst& operator=(const Worst&) = delete;
-  ~Worst() {
-    for (const auto& kv : max) std::printf("    max nmse %-34s %.3g\n", kv.first.c_str(), kv.second);
-  }
-  void close(const std::vector<float>& got, const std::vector<float>& ref, double bound, const std::string& what,
-             const std::string& key) {
-    expect_close(got, ref, bound, what);
-    double& m = max[key];
-    m = std::max(m, nmse(got, ref));
-  }
-};
-
 bool bitwise_equal(const float* a, const float* b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
 
 // ---- matmul --------------------------------------------------------------------------------------
@@ -68,7 +50,7 @@ struct MatmulCase {
 };
 
 // out = x w^T (+ b) on CUDA under every schedule, against the CPU reference.
-void check_matmul(Worst& worst, const MatmulCase& mc, int cc, bool invariant, uint32_t seed) {
+void check_matmul(WorstError& worst, const MatmulCase& mc, int cc, bool invariant, uint32_t seed) {
   const std::vector<float> x = randn(static_cast<size_t>(mc.m * mc.k), seed);
   const std::vector<float> w = randn(static_cast<size_t>(mc.n * mc.k), seed + 1, 0.1f);
   const std::vector<float> b = randn(static_cast<size_t>(mc.n), seed + 2);
@@ -93,7 +75,7 @@ void check_matmul(Worst& worst, const MatmulCase& mc, int cc, bool invariant, ui
 
 TEST_CASE("dense: matmul m1/3/113 x k72/113/200 x n72/113/200, w f32/f16/bf16, bias f32/f16/bf16 or none, cc 75 + 80, "
           "3 schedules, seed 11") {
-  Worst worst;
+  WorstError worst;
   const MatmulCase cases[] = {
       {1, 72, 113, DType::kBF16, true, DType::kF32},   {3, 200, 72, DType::kF16, false, DType::kF32},
       {113, 113, 200, DType::kBF16, false, DType::kF32}, {113, 200, 72, DType::kF16, true, DType::kF16},
@@ -106,7 +88,7 @@ TEST_CASE("dense: matmul m1/3/113 x k72/113/200 x n72/113/200, w f32/f16/bf16, b
 
 TEST_CASE("dense: matmul GEMV (batch invariance off) m1/3/8 x k72/113/200 x n113/72, w f32/f16/bf16, cc 80, "
           "3 schedules, seed 12") {
-  Worst worst;
+  WorstError worst;
   const MatmulCase cases[] = {
       {1, 72, 113, DType::kBF16, true, DType::kF32}, {3, 113, 72, DType::kF16, false, DType::kF32},
       {8, 200, 113, DType::kF32, true, DType::kF16}, {1, 200, 72, DType::kF32, false, DType::kF32},
@@ -150,7 +132,7 @@ TEST_CASE("dense: matmul batch invariance, bitwise: rows alone, in batches of 3 
 
 TEST_CASE("dense: matmul logits shape, one token over a 3,001-column vocabulary, k 96, w bf16/f16, cc 80, "
           "3 schedules, seed 16") {
-  Worst worst;
+  WorstError worst;
   for (DType wt : {DType::kBF16, DType::kF16}) check_matmul(worst, {1, 96, 3001, wt, false, DType::kF32}, 80, true, 16);
 }
 
@@ -249,7 +231,7 @@ TEST_CASE("dense: embedding and get_rows with ids out of range (-1, n, INT_MIN, 
 
 TEST_CASE("dense: rms_norm and add_rms_norm, 1/3/113 rows x d 72/113/4100, weight f32/f16/bf16, residual updated in "
           "place, 3 schedules, seed 31") {
-  Worst worst;
+  WorstError worst;
   for (const std::string& sched : schedules()) {
     CHECK(use_schedule(sched));
     for (DType wt : kWeightTypes)
@@ -309,7 +291,7 @@ TEST_CASE("dense: rms_norm and add_rms_norm batch invariance, bitwise: a row alo
 
 TEST_CASE("dense: rope 1/3/113 tokens x 3 heads x head_dim 64/72/128, positions up to 2^24 + 3 and negative, "
           "inv_freq base 1e4/1e6, attn_factor 1/1.2, 3 schedules, seed 41") {
-  Worst worst;
+  WorstError worst;
   for (const std::string& sched : schedules()) {
     CHECK(use_schedule(sched));
     for (int64_t hd : {64, 72, 128})
@@ -339,7 +321,7 @@ TEST_CASE("dense: rope 1/3/113 tokens x 3 heads x head_dim 64/72/128, positions 
 // ---- silu_mul -------------------------------------------------------------------------------------
 
 TEST_CASE("dense: silu_mul 1/3/113 x 200 and 1 x 1, gates up to +-100, 3 schedules, seed 51") {
-  Worst worst;
+  WorstError worst;
   for (const std::string& sched : schedules()) {
     CHECK(use_schedule(sched));
     for (int64_t n : {1, 3, 113})
@@ -364,7 +346,7 @@ TEST_CASE("dense: silu_mul 1/3/113 x 200 and 1 x 1, gates up to +-100, 3 schedul
 
 TEST_CASE("full: dense matmul matrix m1/3/16/17/113 x k72/113/200 x n72/113/200 x w f32/f16/bf16 x bias none/f32 x "
           "cc 75/80 x batch invariance on/off, 3 schedules, seed 61") {
-  Worst worst;
+  WorstError worst;
   for (int64_t m : {1, 3, 16, 17, 113})
     for (int64_t k : {72, 113, 200})
       for (int64_t n : {72, 113, 200})
