@@ -20,8 +20,6 @@ namespace xlam::cuda {
 
 namespace {
 
-constexpr size_t kMaxSplitScratch = size_t{256} << 20;  // beyond this, decode batches use the prefill kernel
-
 // Keys per partition. Batch-invariant: fixed. Otherwise: decode splits the longest table so the
 // grid has about two blocks per SM; prefill walks its rows' keys in one partition.
 int partition_size(const Context& ctx, const attn::Geometry& g, int64_t ctx_len, bool decode) {
@@ -90,7 +88,7 @@ Status attention(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_hea
     g.n_parts = static_cast<int>((ctx_len + g.part_size - 1) / g.part_size);
     const size_t split_bytes =
         g.n_parts > 1 ? static_cast<size_t>(n_tokens * n_heads) * g.n_parts * (head_dim + 2) * sizeof(float) : 0;
-    if (g.n_parts <= 65535 && split_bytes <= kMaxSplitScratch) {
+    if (g.n_parts <= 65535 && split_bytes <= ctx.scratch_budget) {
       void* scratch_mem = nullptr;
       XLAM_TRY(scratch(ctx, std::max<size_t>(split_bytes, 256), &scratch_mem));
       float* part_o = static_cast<float*>(scratch_mem);

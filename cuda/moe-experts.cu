@@ -9,7 +9,8 @@
 // The GEMMs are those of matmul (tensor cores on sm_80+ for f16/bf16 weights, SIMT otherwise); a
 // row's result does not depend on its tile or on the other rows (gemm.h), so the op is
 // batch-invariant. Scratch (sorted list, positions, tile experts, h, y) is one cuda::scratch call;
-// a batch whose scratch would pass 256 MiB runs in chunks of tokens, which changes nothing per row.
+// a batch whose scratch would pass ctx.scratch_budget (256 MiB) runs in chunks of tokens, which
+// changes nothing per row.
 // Expert ids live in device memory: one outside 0..n_experts-1 is left out of the sum (the CPU op
 // refuses it from host data), never used to index.
 #include <algorithm>
@@ -24,8 +25,6 @@
 namespace xlam::cuda {
 
 namespace {
-
-constexpr size_t kScratchBudget = size_t(256) << 20;
 
 size_t align256(size_t b) { return (b + 255) & ~size_t(255); }
 
@@ -86,7 +85,7 @@ Status moe_experts(const Context& ctx, const Tensor& out,  // f32 [n_tokens, n_e
   const int tile_rows = mma ? gemm_mma_tile_rows(size) : gemm_simt_tile_rows(size);
   // Tokens per chunk: the scratch budget, and at most 65,535 tiles of rows per launch.
   int64_t chunk = std::min<int64_t>(n, (int64_t{65535 - kMaxExperts} * tile_rows) / k);
-  while (chunk > 1 && layout(chunk, k, n_experts, tile_rows, ff, d).total > kScratchBudget) chunk = (chunk + 1) / 2;
+  while (chunk > 1 && layout(chunk, k, n_experts, tile_rows, ff, d).total > ctx.scratch_budget) chunk = (chunk + 1) / 2;
   const Layout l = layout(chunk, k, n_experts, tile_rows, ff, d);
   void* base = nullptr;
   XLAM_TRY(scratch(ctx, l.total, &base));

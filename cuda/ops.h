@@ -24,6 +24,10 @@ struct Context {
   // depends on what else is in the batch. On by default, as on the CPU backend.
   bool batch_invariant = true;
   Workspace* workspace = nullptr;
+  // Device scratch one op call may take. Above it, moe_experts works in chunks of tokens and
+  // decode attention leaves its split partials to the prefill kernel, with the same results
+  // (bitwise; for attention, with batch_invariant). Tests lower it to reach those paths.
+  size_t scratch_budget = size_t{256} << 20;
 };
 
 // Device scratch of at least `bytes`, valid until the next call on this context (one op at a

@@ -1,6 +1,7 @@
 // attention on CUDA (emulated) against the CPU reference op: decode (split-KV + merge) and prefill
 // paths, tensor cores (cc 80) and the SIMT twin (cc 75), every schedule, scattered block tables,
-// partial blocks, sliding windows, GQA, mixed batches; bitwise batch invariance; index data out of
+// partial blocks, sliding windows, GQA, mixed batches; bitwise batch invariance; the prefill kernel
+// standing in for decode + merge over the scratch budget, bitwise the same; index data out of
 // range (no access outside the tensors; zeros / masked keys as attention.cu documents).
 //
 // Error bound: normalized error sum (a-b)^2 / sum b^2 <= 1e-9 on tensor cores, 1e-11 on SIMT.
@@ -9,6 +10,7 @@
 // 1e-6 on random data; probabilities inherit it, outputs average it: nmse ~1e-12 expected, 1e-9
 // leaves three orders for unlucky draws. SIMT is f32 FMA chains against an f64 reference: ~1e-14.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +21,9 @@
 
 #include "../../native/tests/check.h"
 #include "op-test.h"
+#if defined(CUDA_EMU)
+#include "../emu/api.h"
+#endif
 
 namespace xlam::cuda_test {
 namespace {
@@ -137,8 +142,10 @@ std::vector<float> run_reference(const Scene& sc) {
 }
 
 // The CUDA op on the scene under the current schedule; checks the status and every guard.
-std::vector<float> run_cuda(const Scene& sc, int cc, bool invariant, const std::string& what) {
+std::vector<float> run_cuda(const Scene& sc, int cc, bool invariant, const std::string& what,
+                            size_t scratch_budget = cuda::Context{}.scratch_budget) {
   Ctx c(cc, invariant);
+  c.ctx.scratch_budget = scratch_budget;
   DevTensor out = dev(DType::kF32, sc.q_shape());
   DevTensor q = dev_f32(sc.q_shape(), sc.q), kc = dev_f32(sc.cache_shape(), sc.kc), vc = dev_f32(sc.cache_shape(), sc.vc);
   DevTensor tables = dev_i32({static_cast<int64_t>(sc.seqs.size()), sc.max_blocks}, sc.tables);
@@ -280,6 +287,40 @@ TEST_CASE("attention: batch invariance, bitwise: one token alone, in a decode ba
   check_invariance(64, 4, 0, 600);
   check_invariance(128, 1, 300, 600);
   check_invariance(64, 8, 0, 300);
+}
+
+TEST_CASE("attention: a decode batch whose split partials pass the scratch budget runs the prefill kernel, bitwise "
+          "the same; 3 seqs of 600/50/530 positions (2 partitions), hd 64 gqa 4 and hd 128 gqa 1 window 300; schedules "
+          "forward/reverse/random:12345, cc 75/80") {
+  for (const auto& [hd, group, window] : {std::array<int, 3>{64, 4, 0}, std::array<int, 3>{128, 1, 300}}) {
+    Scene sc = scene(hd, 1, group, {{600, 1, 9}, {50, 1, 1}, {530, 1, 2}}, window, 16, 16);
+    sc.build();
+    const std::vector<float> ref = run_reference(sc);
+    for (const std::string& sched : schedules()) {
+      CHECK(use_schedule(sched));
+      for (int cc : {75, 80}) {
+        const std::string what = "scratch budget " + sc.name() + " cc" + std::to_string(cc) + " " + sched;
+#if defined(CUDA_EMU)
+        cuda_emu::reset_stats();
+#endif
+        const std::vector<float> split = run_cuda(sc, cc, true, what);
+#if defined(CUDA_EMU)
+        const uint64_t launches_split = cuda_emu::stats().launches;  // decode, then merge
+        cuda_emu::reset_stats();
+#endif
+        const std::vector<float> folded = run_cuda(sc, cc, true, what + " (budget 0)", 0);
+#if defined(CUDA_EMU)
+        CHECK_MSG(launches_split == 2 && cuda_emu::stats().launches == 1,
+                  "%s: %llu launches with the default budget (decode + merge expected), %llu with budget 0 (prefill)",
+                  what.c_str(), static_cast<unsigned long long>(launches_split),
+                  static_cast<unsigned long long>(cuda_emu::stats().launches));
+#endif
+        CHECK_MSG(std::memcmp(split.data(), folded.data(), split.size() * 4) == 0,
+                  "%s: the prefill kernel's fallback differs from decode + merge", what.c_str());
+        expect_close(folded, ref, cc >= 80 ? kBoundTc : kBoundSimt, what);
+      }
+    }
+  }
 }
 
 // f64 attention of one query row over the keys of `keys` (positions), for masked-key checks.

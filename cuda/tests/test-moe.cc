@@ -2,7 +2,8 @@
 // including ties and near-ties) and moe_experts (sort + grouped GEMM + combine) with 8 experts top-1
 // and top-2 and 4 experts top-2, experts that receive no token, 1 / 3 / 113 tokens, n_embd 72 and
 // n_ff 200 / 113 (element-load path), weights f32 / f16 / bf16, tensor cores (cc 80) and SIMT
-// (cc 75), every schedule, guard bytes; bitwise batch invariance; expert ids out of range.
+// (cc 75), every schedule, guard bytes; bitwise batch invariance; chunks of tokens over the scratch
+// budget, bitwise equal to one pass; expert ids out of range.
 //
 // Error bounds (normalized error; the reference runs the experts' matmuls in f64):
 //   moe_route weights 1e-15: the same f32 steps as the CPU op, exp correctly rounded on both sides
@@ -15,37 +16,23 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <map>
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../../native/tests/check.h"
 #include "../moe.h"
+#if defined(CUDA_EMU)
+#include "../emu/api.h"
+#endif
 #include "op-test.h"
 
 namespace xlam::cuda_test {
 namespace {
 
 constexpr double kBoundRouteWeights = 1e-15, kBoundExperts = 2e-12;
-
-// The largest normalized error per path, printed when a test case ends (the measured figures).
-struct Worst {
-  std::map<std::string, double> max;
-  Worst() = default;
-  Worst(const Worst&) = delete;
-  Worst& operator=(const Worst&) = delete;
-  ~Worst() {
-    for (const auto& kv : max) std::printf("    max nmse %-34s %.3g\n", kv.first.c_str(), kv.second);
-  }
-  void close(const std::vector<float>& got, const std::vector<float>& ref, double bound, const std::string& what,
-             const std::string& key) {
-    expect_close(got, ref, bound, what);
-    double& m = max[key];
-    m = std::max(m, nmse(got, ref));
-  }
-};
 
 // ---- moe_route ------------------------------------------------------------------------------------
 
@@ -79,7 +66,7 @@ std::vector<float> route_logits(int64_t n, int64_t n_exp, uint32_t seed) {
 
 TEST_CASE("moe: moe_route 1/3/113 tokens x {8 experts top-1, top-2, top-8; 4 experts top-2}, ties, one-ulp "
           "near-ties, +-80 and -inf logits, ids exact, 3 schedules, seed 71") {
-  Worst worst;
+  WorstError worst;
   struct Case {
     int64_t n_exp, k;
   };
@@ -246,7 +233,7 @@ std::vector<float> run_moe(const Ctx& c, const MoeCase& mc, const MoeData& m, co
   return read_f32(dout);
 }
 
-void check_moe(Worst& worst, const MoeCase& mc, int cc, uint32_t seed) {
+void check_moe(WorstError& worst, const MoeCase& mc, int cc, uint32_t seed) {
   const MoeData m = moe_data(mc, seed);
   const std::vector<float> ref = moe_reference(mc, m);
   for (const std::string& sched : schedules()) {
@@ -262,7 +249,7 @@ void check_moe(Worst& worst, const MoeCase& mc, int cc, uint32_t seed) {
 
 TEST_CASE("moe: moe_experts {8 experts top-1 / top-2, 4 experts top-2} x 1/3/113 tokens, d72, ff 200/113, "
           "w f32/f16/bf16, an expert with no token, cc 75 + 80, 3 schedules, seed 81") {
-  Worst worst;
+  WorstError worst;
   const MoeCase cases[] = {
       {1, 72, 200, 8, 2, DType::kBF16},  {3, 72, 113, 8, 1, DType::kF16},  {113, 72, 200, 8, 2, DType::kBF16},
       {113, 72, 113, 4, 2, DType::kF16}, {3, 72, 200, 4, 2, DType::kF32},  {113, 72, 200, 8, 1, DType::kF32},
@@ -302,6 +289,43 @@ TEST_CASE("moe: moe_experts batch invariance, bitwise: tokens alone, in 3 and in
                   "%s: token %d in 3 != in 113", what.c_str(), t);
       }
     }
+}
+
+TEST_CASE("moe: moe_experts over the scratch budget runs in chunks of tokens (budget 1 byte: one token a chunk; "
+          "64 KiB: uneven chunks), bitwise equal to one pass; 113 tokens, 8 experts top-2, d72 ff200, w bf16 cc 80 "
+          "(tensor cores) and f32 cc 75 (SIMT), forward schedule, seed 85") {
+  CHECK(use_schedule(schedules()[0]));
+  for (const auto& [wt, cc] : {std::pair<DType, int>{DType::kBF16, 80}, std::pair<DType, int>{DType::kF32, 75}}) {
+    const MoeCase mc{113, 72, 200, 8, 2, wt};
+    const MoeData m = moe_data(mc, 85);
+    DevExperts ex(mc, m);
+    const std::string what = moe_name(mc, cc, schedules()[0], 85);
+    Ctx whole(cc);
+#if defined(CUDA_EMU)
+    cuda_emu::reset_stats();
+#endif
+    const std::vector<float> one_pass = run_moe(whole, mc, m, ex, what);
+#if defined(CUDA_EMU)
+    const uint64_t launches_whole = cuda_emu::stats().launches;
+#endif
+    expect_close(one_pass, moe_reference(mc, m), kBoundExperts, what);
+    for (size_t budget : {size_t{1}, size_t{64} << 10}) {
+      Ctx chunked(cc);
+      chunked.ctx.scratch_budget = budget;
+#if defined(CUDA_EMU)
+      cuda_emu::reset_stats();
+#endif
+      const std::vector<float> got = run_moe(chunked, mc, m, ex, what + " budget " + std::to_string(budget));
+      CHECK_MSG(std::memcmp(got.data(), one_pass.data(), one_pass.size() * 4) == 0,
+                "%s: in chunks (scratch budget %zu bytes) != in one pass", what.c_str(), budget);
+#if defined(CUDA_EMU)
+      CHECK_MSG(cuda_emu::stats().launches > launches_whole, "%s: budget %zu bytes: %llu launches, no more than the "
+                "%llu of one pass (no chunks?)", what.c_str(), budget,
+                static_cast<unsigned long long>(cuda_emu::stats().launches),
+                static_cast<unsigned long long>(launches_whole));
+#endif
+    }
+  }
 }
 
 TEST_CASE("moe: moe_experts with expert ids out of range (-1, n_experts, INT_MAX): the entry is left out, no access "
@@ -373,7 +397,7 @@ TEST_CASE("moe: moe_experts refuses mixed expert dtypes, more than 64 experts an
 
 TEST_CASE("full: moe_experts matrix 1/3/17/113/300 tokens x {8 top-1, 8 top-2, 4 top-2} x ff 113/200 x "
           "w f32/f16/bf16 x cc 75/80, 3 schedules, seed 91") {
-  Worst worst;
+  WorstError worst;
   for (int64_t n : {1, 3, 17, 113, 300})
     for (auto ek : {std::pair<int64_t, int64_t>{8, 1}, {8, 2}, {4, 2}})
       for (int64_t ff : {113, 200})
