@@ -86,12 +86,14 @@ inline T from_words(const CollOp& op) {
   return v;
 }
 
+// One lane's part in a warp collective over the words of `var`: parks the lane until its group
+// completes, then returns the op with the lane's result words.
 template <class T>
-inline T shfl(Coll kind, const char* name, unsigned mask, const T& var, int b, int width, const char* file,
-              int line) {
+inline CollOp exchange(Coll kind, const char* name, unsigned mask, const T& var, int b, int width, bool is_signed,
+                       const char* file, int line) {
   CollOp op;
   op.kind = kind;
-  op.is_signed = false;
+  op.is_signed = is_signed;
   op.mask = mask;
   op.width = width;
   op.b = b;
@@ -102,27 +104,18 @@ inline T shfl(Coll kind, const char* name, unsigned mask, const T& var, int b, i
   op.file = file;
   op.line = line;
   collective(op);
-  return from_words<T>(op);
+  return op;
+}
+
+template <class T>
+inline T shfl(Coll kind, const char* name, unsigned mask, const T& var, int b, int width, const char* file,
+              int line) {
+  return from_words<T>(exchange(kind, name, mask, var, b, width, false, file, line));
 }
 
 inline uint32_t simple(Coll kind, const char* name, unsigned mask, uint32_t value, bool is_signed,
                        const char* file, int line) {
-  CollOp op;
-  op.kind = kind;
-  op.is_signed = is_signed;
-  op.mask = mask;
-  op.width = 32;
-  op.b = 0;
-  op.nwords = 1;
-  op.in[0] = value;
-  op.in[1] = op.in[2] = op.in[3] = 0;
-  op.custom = nullptr;
-  op.arg = nullptr;
-  op.name = name;
-  op.file = file;
-  op.line = line;
-  collective(op);
-  return op.out[0];
+  return exchange(kind, name, mask, value, 0, 32, is_signed, file, line).out[0];
 }
 
 // A warp-wide custom collective (mma.sync twins, WMMA checks): all lanes of `mask` park with
@@ -226,24 +219,18 @@ inline unsigned __activemask(const char* file = __builtin_FILE(), int line = __b
 template <class T>
 inline unsigned __match_any_sync(unsigned mask, T value, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
   static_assert(sizeof(T) == 4 || sizeof(T) == 8, "__match_any_sync: 32- or 64-bit values");
-  cuda_emu::detail::CollOp op;
-  op = cuda_emu::detail::CollOp{cuda_emu::detail::Coll::kMatchAny, false, mask, 32, 0, 0, {}, {}, nullptr, nullptr,
-                                "__match_any_sync", file, line};
-  cuda_emu::detail::to_words(value, op);
-  cuda_emu::detail::collective(op);
-  return op.out[0];
+  using cuda_emu::detail::Coll;
+  return cuda_emu::detail::exchange(Coll::kMatchAny, "__match_any_sync", mask, value, 0, 32, false, file, line).out[0];
 }
 template <class T>
 inline unsigned __match_all_sync(unsigned mask, T value, int* pred, const char* file = __builtin_FILE(),
                                  int line = __builtin_LINE()) {
   static_assert(sizeof(T) == 4 || sizeof(T) == 8, "__match_all_sync: 32- or 64-bit values");
-  cuda_emu::detail::CollOp op;
-  op = cuda_emu::detail::CollOp{cuda_emu::detail::Coll::kMatchAll, false, mask, 32, 0, 0, {}, {}, nullptr, nullptr,
-                                "__match_all_sync", file, line};
-  cuda_emu::detail::to_words(value, op);
-  cuda_emu::detail::collective(op);
-  *pred = op.out[0] != 0;
-  return op.out[0];
+  using cuda_emu::detail::Coll;
+  const unsigned m =
+      cuda_emu::detail::exchange(Coll::kMatchAll, "__match_all_sync", mask, value, 0, 32, false, file, line).out[0];
+  *pred = m != 0;
+  return m;
 }
 
 // sm_80 warp reductions (redux.sync).
